@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh clone: npm dependencies from the lockfile, then everything the real brokers need
 # (Debian packages for RabbitMQ 3.10, the debootstrap root for RabbitMQ 4.0). Idempotent and quick
-# when nothing is missing, so every entry command can call it first.
+# when nothing is missing, so every entry command can call it first. `--npm-only` stops after npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$lock_hash" ]]; then
   echo "$lock_hash" >"$stamp"
 fi
 
-if [[ ${WARREN_SKIP_BROKER_SETUP:-} != 1 && -f scripts/broker.ts ]]; then
+[[ ${1:-} == --npm-only ]] && exit 0
+
+if [[ -f scripts/broker.ts ]]; then
   npx tsx scripts/broker.ts install --version all
 fi
