@@ -22,6 +22,8 @@ export const ErrorCode = {
   Broker: 'WARREN_ERR_BROKER',
   /** The target of a run is not marked as safe for the requested action. */
   UnsafeTarget: 'WARREN_ERR_UNSAFE_TARGET',
+  /** The test IdP's key folder is unreadable or inconsistent, or a key operation was refused. */
+  IdpState: 'WARREN_ERR_IDP_STATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
