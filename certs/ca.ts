@@ -1,0 +1,480 @@
+import * as x509 from './x509.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, WarrenError } from '../lib/errors.js';
+import { stateDir } from '../lib/paths.js';
+import type { CaGeneration } from './authority.js';
+import {
+  addDays,
+  certificatePem,
+  createGeneration,
+  generationPaths,
+  loadGeneration,
+  newSerialHex,
+} from './authority.js';
+import type { CrlRevocation } from './crl.js';
+import { buildCrlPem, writeHashedCrlDir } from './crl.js';
+import type { ExtendedKeyUsageChoice } from './extensions.js';
+import { leafExtensions } from './extensions.js';
+import type { IssuedCertificate } from './issued.js';
+import { describeIssued, issuedPaths } from './issued.js';
+import type { KeyAlgorithm } from './keys.js';
+import { generateKeyPair, keyAlgorithms, privateKeyToPem, signingParams } from './keys.js';
+import type { SpiffeIdParts, SubjectFields } from './names.js';
+import {
+  badOption,
+  buildSubjectName,
+  checkCertificateName,
+  checkSanValues,
+  spiffeIdUri,
+} from './names.js';
+import type { InventoryEntry } from './inventory.js';
+import { buildInventory } from './inventory.js';
+import type { CaState, GenerationRecord, IssuedRecord, RevocationReason } from './state.js';
+import { readState, writeFileAtomic, writeState } from './state.js';
+
+/** Options of {@link openCa}. */
+export interface OpenCaOptions {
+  /** Folder holding the CA state. Default `stateDir('ca')` (`.warren/ca`). */
+  dir?: string;
+  /** Key algorithm of the CA, used only when the CA is created. Default `ecdsa-p256`. */
+  algorithm?: KeyAlgorithm;
+  /** SPIFFE trust domain of issued SPIFFE IDs, used only at creation. Default `warren.test`. */
+  trustDomain?: string;
+  /** Clock, injectable for tests. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+/** Validity window of a leaf: either `validityDays` from now or explicit dates. */
+export interface ValidityOptions {
+  /** Lifetime in days from now (server default 365, client default 90). */
+  validityDays?: number;
+  /** Start of validity. Default: now minus 5 minutes (clock skew between hosts). */
+  notBefore?: Date;
+  /** End of validity. Default: notBefore + validityDays. Past dates issue an expired cert. */
+  notAfter?: Date;
+  /** Key algorithm of the new key. Default: the CA's algorithm. */
+  keyAlgorithm?: KeyAlgorithm;
+}
+
+/** Request for a TLS server certificate (brokers, the reference auth service). */
+export interface ServerCertificateRequest extends ValidityOptions {
+  /** File name of the certificate under `<dir>/issued/`; issuing it again replaces it. */
+  name: string;
+  /** DNS SANs; the first is also the CN. At least one DNS name or IP address is required. */
+  dnsNames?: string[];
+  /** IP SANs (IPv4 or IPv6). */
+  ipAddresses?: string[];
+  /** Subject; default `O=Warren, CN=<first DNS name or name>`. */
+  subject?: SubjectFields;
+  /** EKU. Default `serverAuth`; `clientAuth` or `none` give wrong-EKU certs for negative tests. */
+  extendedKeyUsage?: ExtendedKeyUsageChoice;
+}
+
+/** Request for a client certificate carrying a workload identity. */
+export interface ClientCertificateRequest extends ValidityOptions {
+  /** File name of the certificate under `<dir>/issued/`; issuing it again replaces it. */
+  name: string;
+  /** Subject DN fields (CN required). */
+  subject: SubjectFields;
+  /** SPIFFE ID written as a URI SAN: parts (trust domain added) or a full `spiffe://` URI. */
+  spiffeId?: SpiffeIdParts | string;
+  /** Other URI SANs, after the SPIFFE ID. */
+  uris?: string[];
+  /** DNS SANs. */
+  dnsNames?: string[];
+  /** IP SANs. */
+  ipAddresses?: string[];
+  /** EKU. Default `clientAuth`; `serverAuth` or `none` give wrong-EKU certs for negative tests. */
+  extendedKeyUsage?: ExtendedKeyUsageChoice;
+}
+
+/** Files of the CRLs, for brokers and TLS servers. */
+export interface CrlPaths {
+  /** CRL of the active generation's root (lists revoked intermediates). */
+  root: string;
+  /** CRL of the active generation's intermediate (lists revoked leaves). */
+  intermediate: string;
+  /** Every CRL of every trusted generation, concatenated: Node's `crl` option, `-CRLfile`. */
+  bundle: string;
+  /** `<hash>.r<n>` folder for `openssl -CRLpath` and Erlang's `ssl_crl_hash_dir`. */
+  hashedDir: string;
+}
+
+const defaultValidityDays = { server: 365, client: 90 } as const;
+const clockSkewMs = 5 * 60_000;
+
+/**
+ * Opens the CA in `dir`, creating generation 1 (root + intermediate) on first use. The files
+ * persist; later calls load them. One process at a time should change a CA folder.
+ */
+export async function openCa(options: OpenCaOptions = {}): Promise<CertificateAuthority> {
+  const dir = options.dir ?? stateDir('ca');
+  const now = options.now ?? (() => new Date());
+  const algorithm = options.algorithm ?? 'ecdsa-p256';
+  if (!keyAlgorithms.includes(algorithm)) {
+    throw badOption('algorithm', `must be one of ${keyAlgorithms.join(', ')}`);
+  }
+  const existing = await readState(dir);
+  if (existing) {
+    const generations = await Promise.all(
+      existing.generations
+        .filter((record) => record.status !== 'retired')
+        .map((record) => loadGeneration(dir, record, existing.algorithm)),
+    );
+    return new CertificateAuthority(dir, existing, generations, now);
+  }
+  const trustDomain = options.trustDomain ?? 'warren.test';
+  const first = await createGeneration({ dir, generation: 1, algorithm, trustDomain, now: now() });
+  const state: CaState = {
+    format: 1,
+    algorithm,
+    trustDomain,
+    generations: [first.record],
+    issued: [],
+  };
+  const ca = new CertificateAuthority(dir, state, [first], now);
+  await ca.publish();
+  return ca;
+}
+
+/** A private CA with one or more generations of root + intermediate. See certs/README.md. */
+export class CertificateAuthority {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal use {@link openCa}. */
+  constructor(
+    /** The CA folder. */
+    readonly dir: string,
+    private readonly state: CaState,
+    private generations: CaGeneration[],
+    private readonly now: () => Date,
+  ) {}
+
+  /** Key algorithm of the CA's own keys. */
+  get algorithm(): KeyAlgorithm {
+    return this.state.algorithm;
+  }
+
+  /** SPIFFE trust domain. */
+  get trustDomain(): string {
+    return this.state.trustDomain;
+  }
+
+  /** Root and intermediate certificates of every trusted generation (for `ca` / `cacertfile`). */
+  get trustBundlePath(): string {
+    return join(this.dir, 'trust-bundle.pem');
+  }
+
+  /** Root certificates only, of every trusted generation. */
+  get trustRootsPath(): string {
+    return join(this.dir, 'trust-roots.pem');
+  }
+
+  /** The generation that issues new certificates. */
+  get activeGeneration(): number {
+    return this.active().record.generation;
+  }
+
+  /** Issues a TLS server certificate (EKU serverAuth, DNS and IP SANs). */
+  issueServerCertificate(request: ServerCertificateRequest): Promise<IssuedCertificate> {
+    return this.serialize(async () => {
+      const dnsNames = request.dnsNames ?? [];
+      const ipAddresses = request.ipAddresses ?? [];
+      if (dnsNames.length + ipAddresses.length === 0) {
+        throw badOption('dnsNames', 'a server certificate needs at least one DNS name or IP');
+      }
+      const subject = request.subject ?? {
+        organization: 'Warren',
+        commonName: dnsNames[0] ?? request.name,
+      };
+      return this.issue('server', request, {
+        subject,
+        sans: { dnsNames, ipAddresses, uris: [] },
+        extendedKeyUsage: request.extendedKeyUsage ?? 'serverAuth',
+      });
+    });
+  }
+
+  /** Issues a client certificate for a workload (EKU clientAuth, DN, SPIFFE URI SAN). */
+  issueClientCertificate(request: ClientCertificateRequest): Promise<IssuedCertificate> {
+    return this.serialize(async () => {
+      if (request.subject === undefined)
+        throw badOption('subject', 'a subject with CN is required');
+      const uris = [
+        ...(request.spiffeId === undefined
+          ? []
+          : [spiffeIdUri(request.spiffeId, this.trustDomain)]),
+        ...(request.uris ?? []),
+      ];
+      return this.issue('client', request, {
+        subject: request.subject,
+        sans: { dnsNames: request.dnsNames ?? [], ipAddresses: request.ipAddresses ?? [], uris },
+        extendedKeyUsage: request.extendedKeyUsage ?? 'clientAuth',
+      });
+    });
+  }
+
+  /** The current certificate issued under `name`, or undefined. */
+  async find(name: string): Promise<IssuedCertificate | undefined> {
+    const record = this.state.issued.find((entry) => entry.name === name && entry.current);
+    if (!record) return undefined;
+    const paths = issuedPaths(this.dir, name);
+    const certificate = new x509.X509Certificate(await readFile(paths.certPath, 'utf8'));
+    return describeIssued(certificate, record, paths, this.trustBundlePath);
+  }
+
+  /**
+   * Revokes a certificate by name (its current certificate) or by serial (hex, any case; a leaf
+   * or an intermediate), then rewrites the CRLs of every CA level. Revoking twice is harmless.
+   */
+  revoke(nameOrSerial: string, reason: RevocationReason = 'unspecified'): Promise<void> {
+    return this.serialize(async () => {
+      const at = this.now().toISOString();
+      const serial = nameOrSerial.toLowerCase().replace(/:/g, '');
+      const leaf =
+        this.state.issued.find((entry) => entry.name === nameOrSerial && entry.current) ??
+        this.state.issued.find((entry) => entry.serialHex === serial);
+      const generation = this.state.generations.find(
+        (entry) => entry.intermediateSerialHex === serial,
+      );
+      if (leaf) {
+        leaf.revoked ??= { at, reason };
+      } else if (generation) {
+        generation.intermediateRevoked ??= { at, reason };
+      } else {
+        throw badOption('nameOrSerial', `no certificate named or with serial "${nameOrSerial}"`);
+      }
+      await this.publish();
+    });
+  }
+
+  /** Paths of the CRL files (rewritten by revoke, rotate, retire and refreshCrls). */
+  crlPaths(): CrlPaths {
+    const paths = generationPaths(this.dir, this.activeGeneration);
+    return {
+      root: paths.rootCrl,
+      intermediate: paths.intermediateCrl,
+      bundle: join(this.dir, 'crl', 'bundle.pem'),
+      hashedDir: join(this.dir, 'crl', 'hashed'),
+    };
+  }
+
+  /** Re-signs every CRL with a fresh thisUpdate/nextUpdate (they expire after 30 days). */
+  refreshCrls(): Promise<void> {
+    return this.serialize(() => this.publish());
+  }
+
+  /**
+   * Starts a new generation (root + intermediate) that issues from now on; the previous ones
+   * stay trusted (in the bundle) until retired. Returns the new generation number.
+   */
+  rotate(): Promise<number> {
+    return this.serialize(async () => {
+      const generation = Math.max(...this.state.generations.map((g) => g.generation)) + 1;
+      const created = await createGeneration({
+        dir: this.dir,
+        generation,
+        algorithm: this.algorithm,
+        trustDomain: this.trustDomain,
+        now: this.now(),
+      });
+      for (const record of this.state.generations) {
+        if (record.status === 'active') record.status = 'trusted';
+      }
+      this.state.generations.push(created.record);
+      this.generations.push(created);
+      await this.publish();
+      return generation;
+    });
+  }
+
+  /** Removes a generation from the trust bundle and CRLs. The active generation cannot retire. */
+  retire(generation: number): Promise<void> {
+    return this.serialize(async () => {
+      const record = this.state.generations.find((entry) => entry.generation === generation);
+      if (!record) throw badOption('generation', `no CA generation ${generation}`);
+      if (record.status === 'active') {
+        throw badOption('generation', `generation ${generation} is active; rotate first`);
+      }
+      record.status = 'retired';
+      this.generations = this.generations.filter((g) => g.record.generation !== generation);
+      await this.publish();
+    });
+  }
+
+  /** Every certificate of this CA (CA levels too), newest first within each kind. */
+  async inventory(): Promise<InventoryEntry[]> {
+    return buildInventory(this.dir, this.state, this.now());
+  }
+
+  private async issue(
+    kind: IssuedRecord['kind'],
+    request: ValidityOptions & { name: string },
+    profile: {
+      subject: SubjectFields;
+      sans: { dnsNames: string[]; ipAddresses: string[]; uris: string[] };
+      extendedKeyUsage: ExtendedKeyUsageChoice;
+    },
+  ): Promise<IssuedCertificate> {
+    checkCertificateName(request.name);
+    checkSanValues(profile.sans.dnsNames, profile.sans.ipAddresses);
+    const subjectName = buildSubjectName(profile.subject);
+    const { notBefore, notAfter } = this.validityWindow(kind, request);
+    const keyAlgorithm = request.keyAlgorithm ?? this.algorithm;
+    if (!keyAlgorithms.includes(keyAlgorithm)) {
+      throw badOption('keyAlgorithm', `must be one of ${keyAlgorithms.join(', ')}`);
+    }
+
+    const issuer = this.active();
+    const keys = await generateKeyPair(keyAlgorithm);
+    const certificate = await x509.X509CertificateGenerator.create({
+      serialNumber: newSerialHex(),
+      subject: subjectName,
+      issuer: issuer.intermediate.certificate.subjectName,
+      notBefore,
+      notAfter,
+      publicKey: keys.publicKey,
+      signingKey: issuer.intermediate.key,
+      signingAlgorithm: signingParams(this.algorithm),
+      extensions: await leafExtensions({
+        subjectKey: keys.publicKey,
+        issuerKeyId: issuer.intermediate.keyId,
+        algorithm: keyAlgorithm,
+        extendedKeyUsage: profile.extendedKeyUsage,
+        sans: profile.sans,
+      }),
+    });
+
+    const paths = issuedPaths(this.dir, request.name);
+    const leafPem = certificatePem(certificate);
+    await writeFileAtomic(paths.keyPath, await privateKeyToPem(keys.privateKey), 0o600);
+    await writeFileAtomic(paths.certPath, leafPem, 0o644);
+    await writeFileAtomic(
+      paths.chainPath,
+      leafPem + certificatePem(issuer.intermediate.certificate),
+      0o644,
+    );
+    await writeFileAtomic(paths.archivePath(certificate.serialNumber), leafPem, 0o644);
+
+    const record = this.recordIssued(kind, request.name, certificate, issuer.record, notBefore);
+    await writeState(this.dir, this.state);
+    return describeIssued(certificate, record, paths, this.trustBundlePath);
+  }
+
+  private recordIssued(
+    kind: IssuedRecord['kind'],
+    name: string,
+    certificate: x509.X509Certificate,
+    generation: GenerationRecord,
+    notBefore: Date,
+  ): IssuedRecord {
+    const now = this.now();
+    for (const entry of this.state.issued) {
+      if (entry.name === name) entry.current = false;
+    }
+    const record: IssuedRecord = {
+      name,
+      serialHex: certificate.serialNumber,
+      kind,
+      generation: generation.generation,
+      issuedAt: now.toISOString(),
+      current: true,
+      deliberatelyInvalid: certificate.notAfter <= now || notBefore > now,
+    };
+    this.state.issued.push(record);
+    return record;
+  }
+
+  private validityWindow(
+    kind: IssuedRecord['kind'],
+    request: ValidityOptions,
+  ): { notBefore: Date; notAfter: Date } {
+    const days = request.validityDays ?? defaultValidityDays[kind];
+    if (!Number.isFinite(days) || days <= 0) {
+      throw badOption('validityDays', 'must be a positive number of days');
+    }
+    const notBefore = request.notBefore ?? new Date(this.now().getTime() - clockSkewMs);
+    const notAfter = request.notAfter ?? addDays(notBefore, days);
+    if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
+      throw badOption('notBefore/notAfter', 'must be valid dates');
+    }
+    if (notAfter <= notBefore) throw badOption('notAfter', 'must be later than notBefore');
+    return { notBefore, notAfter };
+  }
+
+  private active(): CaGeneration {
+    const active = this.generations.find((g) => g.record.status === 'active');
+    if (!active) throw new WarrenError(ErrorCode.CaState, `no active generation in ${this.dir}`);
+    return active;
+  }
+
+  /** Rewrites state, trust bundles, every CRL and the hashed CRL folder. */
+  async publish(): Promise<void> {
+    const now = this.now();
+    let roots = '';
+    let bundle = '';
+    const crlFiles: string[] = [];
+    for (const generation of this.generations) {
+      const paths = generationPaths(this.dir, generation.record.generation);
+      const rootPem = certificatePem(generation.root.certificate);
+      roots += rootPem;
+      bundle += rootPem + certificatePem(generation.intermediate.certificate);
+      await this.writeGenerationCrls(generation, now);
+      crlFiles.push(paths.rootCrl, paths.intermediateCrl);
+    }
+    await writeFileAtomic(this.trustRootsPath, roots, 0o644);
+    await writeFileAtomic(this.trustBundlePath, bundle, 0o644);
+    let crlBundle = '';
+    for (const file of crlFiles) crlBundle += await readFile(file, 'utf8');
+    const crl = this.crlPaths();
+    await writeFileAtomic(crl.bundle, crlBundle, 0o644);
+    await writeHashedCrlDir(crl.hashedDir, crlFiles);
+    await writeState(this.dir, this.state);
+  }
+
+  private async writeGenerationCrls(generation: CaGeneration, now: Date): Promise<void> {
+    const { record } = generation;
+    const paths = generationPaths(this.dir, record.generation);
+    const leaves: CrlRevocation[] = this.state.issued
+      .filter((entry) => entry.generation === record.generation && entry.revoked)
+      .map((entry) => ({
+        serialHex: entry.serialHex,
+        at: new Date(entry.revoked?.at ?? now),
+        reason: entry.revoked?.reason ?? 'unspecified',
+      }));
+    const intermediates: CrlRevocation[] = record.intermediateRevoked
+      ? [
+          {
+            serialHex: record.intermediateSerialHex,
+            at: new Date(record.intermediateRevoked.at),
+            reason: record.intermediateRevoked.reason,
+          },
+        ]
+      : [];
+    record.rootCrlNumber += 1;
+    record.intermediateCrlNumber += 1;
+    const common = { algorithm: this.algorithm, now };
+    const rootCrl = await buildCrlPem({
+      ...common,
+      issuer: generation.root,
+      crlNumber: record.rootCrlNumber,
+      revoked: intermediates,
+    });
+    const intermediateCrl = await buildCrlPem({
+      ...common,
+      issuer: generation.intermediate,
+      crlNumber: record.intermediateCrlNumber,
+      revoked: leaves,
+    });
+    await writeFileAtomic(paths.rootCrl, rootCrl, 0o644);
+    await writeFileAtomic(paths.intermediateCrl, intermediateCrl, 0o644);
+  }
+
+  /** Runs CA changes one after another, so concurrent calls never interleave file writes. */
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Warren's private CA: root and intermediate generations, server and workload client
+ * certificates, CRLs for every CA level, rotation and inventory. See certs/README.md.
+ */
+export type {
+  ClientCertificateRequest,
+  CrlPaths,
+  OpenCaOptions,
+  ServerCertificateRequest,
+  ValidityOptions,
+} from './ca.js';
+export { CertificateAuthority, openCa } from './ca.js';
+export type { ExtendedKeyUsageChoice } from './extensions.js';
+export type { InventoryEntry } from './inventory.js';
+export type { IssuedCertificate, SanList } from './issued.js';
+export type { KeyAlgorithm } from './keys.js';
+export type { SpiffeIdParts, SubjectFields } from './names.js';
+export type { RevocationReason } from './state.js';
