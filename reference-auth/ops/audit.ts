@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 
 import type { DecisionRecord, DecisionSink } from '../decision.js';
-import { OpsError, OpsErrorCode } from './errors.js';
+import { AuthErrorCode, AuthServiceError } from '../errors.js';
 
 /** prev of the first record of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -98,9 +98,9 @@ async function readChainHead(filePath: string): Promise<ChainHead> {
     const text = buffer.toString('utf8');
     const head = lastValidRecord(text.split('\n'));
     if (!head) {
-      throw new OpsError(
-        OpsErrorCode.AuditTail,
-        `audit file ${filePath} has no readable chained record in its last ${buffer.length} bytes; ` +
+      throw new AuthServiceError(
+        AuthErrorCode.BadConfig,
+        `audit.file ${filePath} ${filePath} has no readable chained record in its last ${buffer.length} bytes; ` +
           'move it aside (and verify it with audit-verify) so a new chain can start',
       );
     }
@@ -122,8 +122,8 @@ function lastValidRecord(lines: string[]): { seq: number; hash: string } | undef
 }
 
 /**
- * Opens (or creates) the audit file and continues its chain. Throws OpsError
- * REFAUTH_ERR_AUDIT_TAIL if the file exists but ends in nothing verifiable.
+ * Opens (or creates) the audit file and continues its chain. Throws AuthServiceError(BadConfig)
+ * if the file exists but ends in nothing verifiable (it is not ours, or it is damaged).
  */
 export async function openAuditSink(options: AuditSinkOptions): Promise<AuditSink> {
   const maxPending = options.maxPendingRecords ?? 10_000;

@@ -118,7 +118,7 @@ describe('audit file', () => {
     const file = join(dir, 'foreign.jsonl');
     await writeFile(file, 'not an audit file\n');
     await expect(openAuditSink({ filePath: file })).rejects.toMatchObject({
-      code: 'REFAUTH_ERR_AUDIT_TAIL',
+      code: 'WARREN_AUTH_ERR_CONFIG',
     });
   });
 
