@@ -1,0 +1,88 @@
+/**
+ * Profiles: what a target backend's policy grants, so policy-dependent scenarios know what to
+ * expect. A profile names identities (JWT claims, certificate usernames, static credentials)
+ * and variables (vhosts, exchange names, routing keys) that scenarios use as `${name}`.
+ */
+import { z } from 'zod';
+
+import { SAFE_TAGS } from './model.js';
+
+const tags = z.array(z.enum(SAFE_TAGS)).default([]);
+
+const identitySchema = z.union([
+  z.strictObject({
+    /** Claims of a token minted by the test IdP; `${unique}` makes a per-run value. */
+    claims: z.record(z.string(), z.unknown()),
+    /** Tags the backend must grant at login. */
+    tags,
+  }),
+  z.strictObject({
+    /** The EXTERNAL username the broker derives from this identity's certificate. */
+    external: z.string().min(1),
+    /** The certificate's subject parts, for broker mode (issued by certs/). */
+    certificate: z
+      .strictObject({
+        commonName: z.string().min(1),
+        uri: z.string().optional(),
+      })
+      .optional(),
+    tags,
+  }),
+  z.strictObject({ username: z.string().min(1), password: z.string(), tags }),
+]);
+export type ProfileIdentity = z.infer<typeof identitySchema>;
+
+export const profileSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  backend: z
+    .strictObject({
+      /** Decision paths, appended to the backend URL; default /auth/<path>. */
+      paths: z
+        .strictObject({
+          user: z.string().default('/auth/user'),
+          vhost: z.string().default('/auth/vhost'),
+          resource: z.string().default('/auth/resource'),
+          topic: z.string().default('/auth/topic'),
+        })
+        .default({
+          user: '/auth/user',
+          vhost: '/auth/vhost',
+          resource: '/auth/resource',
+          topic: '/auth/topic',
+        }),
+      /** Liveness and readiness paths, when the backend offers them. */
+      health: z.string().optional(),
+      ready: z.string().optional(),
+    })
+    .default({
+      paths: {
+        user: '/auth/user',
+        vhost: '/auth/vhost',
+        resource: '/auth/resource',
+        topic: '/auth/topic',
+      },
+    }),
+  token: z
+    .strictObject({
+      /** Audience the backend expects; default `rabbitmq`. */
+      audience: z.string().default('rabbitmq'),
+      /** Lifetime of minted tokens, seconds; default 300. */
+      lifetimeSeconds: z.number().int().positive().default(300),
+      /** Clock skew the backend tolerates on exp/nbf/iat, seconds; default 0. */
+      clockSkewSeconds: z.number().int().min(0).default(0),
+      /** Largest token the backend accepts, bytes (oversized tokens exceed it). */
+      maxTokenBytes: z.number().int().positive().default(8192),
+    })
+    .default({
+      audience: 'rabbitmq',
+      lifetimeSeconds: 300,
+      clockSkewSeconds: 0,
+      maxTokenBytes: 8192,
+    }),
+  /** p95 decision latency the backend must stay under during a run, ms; default 10. */
+  sloP95Ms: z.number().positive().default(10),
+  identities: z.record(z.string(), identitySchema),
+  vars: z.record(z.string(), z.string()).default({}),
+});
+export type Profile = z.infer<typeof profileSchema> & { source: string };
