@@ -39,16 +39,11 @@ export interface IdpOptions {
   nowMs?: () => number;
 }
 
-/** A started test IdP. Keep one per keys folder. */
-export interface RunningIdp {
+/** The IdP's keys and minting, usable without a listener (e.g. `npm run idp -- token`). */
+export interface IdpMinter {
   /** `http://127.0.0.1:<port>`, the `iss` of every minted token. */
   readonly issuer: string;
-  readonly port: number;
   readonly audience: string;
-  /** `<issuer>/.well-known/jwks.json`, what a backend must be configured with. */
-  readonly jwksUrl: string;
-  /** `<issuer>/.well-known/openid-configuration`. */
-  readonly discoveryUrl: string;
   readonly keysDir: string;
   /** Mints a signed JWT; defaults iss, aud, iat, nbf = iat, exp = iat + 300 s, jti, typ JWT. */
   mint(claims: Claims, options?: MintOptions): string;
@@ -66,6 +61,15 @@ export interface RunningIdp {
   keys(): readonly IdpKey[];
   /** The JWKS served in `ok` mode. */
   jwks(): { keys: PublicJwk[] };
+}
+
+/** A started test IdP. Keep one per keys folder. */
+export interface RunningIdp extends IdpMinter {
+  readonly port: number;
+  /** `<issuer>/.well-known/jwks.json`, what a backend must be configured with. */
+  readonly jwksUrl: string;
+  /** `<issuer>/.well-known/openid-configuration`. */
+  readonly discoveryUrl: string;
   /** Switches the JWKS endpoint's behaviour (see `JwksMode`). */
   setJwksMode(mode: JwksMode, options?: JwksModeOptions): Promise<void>;
   jwksMode(): { mode: JwksMode; options: JwksModeOptions };
@@ -105,6 +109,41 @@ function discoveryDocument(issuer: string): object {
 }
 
 /**
+ * Opens the IdP's keys (creating them on first use) and mints for the issuer the IdP has on
+ * `port`, without listening. For the CLI and for code that only needs tokens.
+ */
+export function openIdpMinter(options: IdpOptions = {}): IdpMinter {
+  const settings = checkOptions(options);
+  if (settings.port === 0) {
+    throw new WarrenError(ErrorCode.BadOption, 'minting without a listener needs a real port');
+  }
+  const issuer = `http://${settings.host}:${settings.port}`;
+  return createMinter(KeyStore.open(settings.keysDir), issuer, settings, options.nowMs ?? Date.now);
+}
+
+function createMinter(
+  store: KeyStore,
+  issuer: string,
+  settings: { audience: string; keysDir: string },
+  nowMs: () => number,
+): IdpMinter {
+  const context: MintContext = { store, issuer, audience: settings.audience, nowMs };
+  return {
+    issuer,
+    audience: settings.audience,
+    keysDir: settings.keysDir,
+    mint: (claims, mintOptions) => mintToken(context, claims, mintOptions),
+    claimsFor: (claims, mintOptions = {}) => defaultClaims(context, claims, mintOptions),
+    signRaw: (header, payload, rawOptions) => signRawToken(context, header, payload, rawOptions),
+    rotate: (alg = 'ES256') => store.rotate(alg),
+    retire: (kid) => store.retire(kid),
+    currentKey: (alg = 'ES256') => store.current(alg),
+    keys: () => store.list(),
+    jwks: () => store.jwks(),
+  };
+}
+
+/**
  * Starts the test identity provider: keys from `keysDir` (created on first use), JWKS and
  * discovery over HTTP on loopback, a minting API for any claims.
  */
@@ -119,23 +158,12 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
   );
   const port = await server.listen(settings.port);
   issuer = `http://${settings.host}:${port}`;
-  const context: MintContext = { store, issuer, audience: settings.audience, nowMs };
 
   return {
-    issuer,
+    ...createMinter(store, issuer, settings, nowMs),
     port,
-    audience: settings.audience,
     jwksUrl: `${issuer}${jwksPath}`,
     discoveryUrl: `${issuer}${discoveryPath}`,
-    keysDir: settings.keysDir,
-    mint: (claims, mintOptions) => mintToken(context, claims, mintOptions),
-    claimsFor: (claims, mintOptions = {}) => defaultClaims(context, claims, mintOptions),
-    signRaw: (header, payload, rawOptions) => signRawToken(context, header, payload, rawOptions),
-    rotate: (alg = 'ES256') => store.rotate(alg),
-    retire: (kid) => store.retire(kid),
-    currentKey: (alg = 'ES256') => store.current(alg),
-    keys: () => store.list(),
-    jwks: () => store.jwks(),
     setJwksMode: (mode, modeOptions) => server.setMode(mode, modeOptions),
     jwksMode: () => server.currentMode(),
     hostFile: (path, file) => {

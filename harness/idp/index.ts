@@ -1,6 +1,6 @@
 /** The test identity provider and the forged-token toolkit (see README.md beside this file). */
-export { defaultAudience, defaultIdpPort, startIdp } from './idp.js';
-export type { IdpOptions, RunningIdp } from './idp.js';
+export { defaultAudience, defaultIdpPort, openIdpMinter, startIdp } from './idp.js';
+export type { IdpMinter, IdpOptions, RunningIdp } from './idp.js';
 export { idpAlgs, jwkThumbprint, KeyStore } from './keys.js';
 export type { IdpAlg, IdpKey, KeyState, PublicJwk } from './keys.js';
 export { defaultExpiresInSeconds } from './mint.js';
