@@ -16,3 +16,5 @@ export type { IssuedCertificate, SanList } from './issued.js';
 export type { KeyAlgorithm } from './keys.js';
 export type { SpiffeIdParts, SubjectFields } from './names.js';
 export type { RevocationReason } from './state.js';
+export type { BrokerLoginSource, CertificateInput } from './username.js';
+export { escapeDnValue, expectedBrokerUsername, formatReversedDn } from './username.js';
