@@ -11,7 +11,8 @@ export type {
 } from './ca.js';
 export { CertificateAuthority, openCa } from './ca.js';
 export type { ExtendedKeyUsageChoice } from './extensions.js';
-export type { InventoryEntry } from './inventory.js';
+export type { ExpiryReport, ExpiryThresholds, InventoryEntry } from './inventory.js';
+export { evaluateInventory } from './inventory.js';
 export type { IssuedCertificate, SanList } from './issued.js';
 export type { KeyAlgorithm } from './keys.js';
 export type { SpiffeIdParts, SubjectFields } from './names.js';

@@ -106,3 +106,42 @@ function row(certificate: x509.X509Certificate, now: Date) {
     fingerprintSha256: fingerprintSha256(certificate),
   };
 }
+
+/** Days-left thresholds for {@link evaluateInventory}. */
+export interface ExpiryThresholds {
+  /** Warn when a live certificate has fewer days left than this. Default 30. */
+  warnDays?: number;
+  /** Fail when a live certificate has fewer days left than this. Default 7. */
+  failDays?: number;
+}
+
+/** Outcome of an expiry check: `fail` beats `warn` beats `ok`. */
+export interface ExpiryReport {
+  status: 'ok' | 'warn' | 'fail';
+  /** Live certificates under a threshold, with the threshold they crossed. */
+  findings: Array<{ entry: InventoryEntry; level: 'warn' | 'fail' }>;
+}
+
+/**
+ * Checks days left of every live certificate: current, not revoked, from a trusted generation
+ * and not deliberately invalid (negative-test certificates would otherwise always fail).
+ */
+export function evaluateInventory(
+  entries: readonly InventoryEntry[],
+  thresholds: ExpiryThresholds = {},
+): ExpiryReport {
+  const warnDays = thresholds.warnDays ?? 30;
+  const failDays = thresholds.failDays ?? 7;
+  const findings: ExpiryReport['findings'] = [];
+  for (const entry of entries) {
+    if (!entry.current || entry.revoked || !entry.trusted || entry.deliberatelyInvalid) continue;
+    if (entry.daysLeft < failDays) findings.push({ entry, level: 'fail' });
+    else if (entry.daysLeft < warnDays) findings.push({ entry, level: 'warn' });
+  }
+  const status = findings.some((finding) => finding.level === 'fail')
+    ? 'fail'
+    : findings.length > 0
+      ? 'warn'
+      : 'ok';
+  return { status, findings };
+}
