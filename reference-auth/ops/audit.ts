@@ -100,7 +100,7 @@ async function readChainHead(filePath: string): Promise<ChainHead> {
     if (!head) {
       throw new AuthServiceError(
         AuthErrorCode.BadConfig,
-        `audit.file ${filePath} ${filePath} has no readable chained record in its last ${buffer.length} bytes; ` +
+        `audit.file ${filePath} has no readable chained record in its last ${buffer.length} bytes; ` +
           'move it aside (and verify it with audit-verify) so a new chain can start',
       );
     }

@@ -8,8 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 import type { DecisionRecord, DecisionSink } from '../decision.js';
 
-/** Outcome of one eviction request to the management API. */
-export type EvictionOutcome = 'closed' | 'no_connections' | 'failed';
+/** Outcome of one eviction request: the broker accepted the close (204), or it failed. */
+export type EvictionOutcome = 'closed' | 'failed';
 /** Why a username's connections were closed. */
 export type EvictionTrigger = 'token_expired' | 'revoked' | 'killed';
 /** Outcome of one introspection call (or of the breaker refusing to make it). */
