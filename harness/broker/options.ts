@@ -1,0 +1,211 @@
+import { ErrorCode, WarrenError } from '../../lib/errors.js';
+import type { BrokerPorts, BrokerVersion } from './versions.js';
+import { isBrokerVersion } from './versions.js';
+
+/** Where the EXTERNAL username comes from in the client certificate (`ssl_cert_login_from`). */
+export type CertLoginFrom = 'distinguished_name' | 'common_name' | 'uri_san';
+
+/** HTTP method the broker's auth backend uses (`auth_http.http_method`). */
+export type BackendHttpMethod = 'post' | 'get';
+
+/** The four request paths of the HTTP auth backend, appended to the backend URL. */
+export interface BackendPaths {
+  user: string;
+  vhost: string;
+  resource: string;
+  topic: string;
+}
+
+/** Options of the `cache` auth backend placed in front of `http`. */
+export interface CacheOptions {
+  /** How long a success stays cached (`auth_cache.cache_ttl`); default 15000 ms. */
+  ttlMs?: number;
+  /** Cache refusals too (`auth_cache.cache_refusals`); default false. */
+  cacheRefusals?: boolean;
+}
+
+/** What a caller may choose when starting a local broker. Everything but `version` is optional. */
+export interface BrokerOptions {
+  /** RabbitMQ version: '3.10' (host package) or '4.0' (debootstrap root). */
+  version: BrokerVersion;
+  /**
+   * Instance name, so several brokers (two of one version too) run at once with their own node,
+   * ports and folders. Lower-case letters, digits and `-`; default `v3-10` / `v4-0`.
+   */
+  instance?: string;
+  /** Base URL of the HTTP auth backend; default `http://127.0.0.1:8600` (reference-auth). */
+  backendUrl?: string;
+  /** Paths under `backendUrl`; default `/auth/user`, `/auth/vhost`, `/auth/resource`, `/auth/topic`. */
+  backendPaths?: Partial<BackendPaths>;
+  /** HTTP method of the backend calls; default 'post' (RabbitMQ's own default is GET). */
+  httpMethod?: BackendHttpMethod;
+  /** Put the `cache` backend in front of `http` (true = defaults); default off. */
+  cache?: boolean | CacheOptions;
+  /** Source of the EXTERNAL username; default 'distinguished_name' ('uri_san' = URI SAN #0). */
+  certLoginFrom?: CertLoginFrom;
+  /** Check client certificates against the CA's CRLs at handshake; default true. */
+  crlCheck?: boolean;
+  /** `auth_http.request_timeout` and `connection_timeout`; default 2000 ms (RabbitMQ: 15000). */
+  authTimeoutMs?: number;
+  /** Append the `internal` backend after http/cache (a fail-open chain, for probes); default false. */
+  fallbackInternal?: boolean;
+  /** Virtual hosts created at boot; default `/`, `acme`, `globex`. */
+  vhosts?: string[];
+  /** Port overrides; unset ports come from the version's plan for the instance's slot. */
+  ports?: Partial<BrokerPorts>;
+  /** Deadline for the node to become ready; default 120000 ms. */
+  readyTimeoutMs?: number;
+}
+
+/** Options with every default filled in, validated and frozen. */
+export interface ResolvedBrokerOptions {
+  version: BrokerVersion;
+  instance: string;
+  backendUrl: string;
+  backendPaths: BackendPaths;
+  httpMethod: BackendHttpMethod;
+  cache: Required<CacheOptions> | undefined;
+  certLoginFrom: CertLoginFrom;
+  crlCheck: boolean;
+  authTimeoutMs: number;
+  fallbackInternal: boolean;
+  vhosts: string[];
+  portOverrides: Partial<BrokerPorts>;
+  readyTimeoutMs: number;
+}
+
+/** Defaults, with units, in one place. */
+export const brokerDefaults = Object.freeze({
+  backendUrl: 'http://127.0.0.1:8600',
+  backendPaths: Object.freeze({
+    user: '/auth/user',
+    vhost: '/auth/vhost',
+    resource: '/auth/resource',
+    topic: '/auth/topic',
+  }),
+  httpMethod: 'post' as BackendHttpMethod,
+  cacheTtlMs: 15_000,
+  certLoginFrom: 'distinguished_name' as CertLoginFrom,
+  authTimeoutMs: 2_000,
+  vhosts: Object.freeze(['/', 'acme', 'globex']),
+  readyTimeoutMs: 120_000,
+});
+
+const certLoginSources: readonly CertLoginFrom[] = ['distinguished_name', 'common_name', 'uri_san'];
+const instancePattern = /^[a-z][a-z0-9-]{0,30}$/;
+
+/** The default instance name of a version: `v3-10`, `v4-0`. */
+export function defaultInstance(version: BrokerVersion): string {
+  return `v${version.replace('.', '-')}`;
+}
+
+/** Fills in defaults and validates; errors name the offending option and the fix. */
+export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOptions {
+  if (!isBrokerVersion(String(options.version))) {
+    throw badOption('version', `"${String(options.version)}" is not supported; use 3.10 or 4.0`);
+  }
+  const instance = options.instance ?? defaultInstance(options.version);
+  if (!instancePattern.test(instance)) {
+    throw badOption('instance', `"${instance}" must match ${instancePattern} (e.g. tls-3-10)`);
+  }
+  const resolved: ResolvedBrokerOptions = {
+    version: options.version,
+    instance,
+    backendUrl: checkBackendUrl(options.backendUrl ?? brokerDefaults.backendUrl),
+    backendPaths: { ...brokerDefaults.backendPaths, ...options.backendPaths },
+    httpMethod: checkOneOf('httpMethod', options.httpMethod ?? brokerDefaults.httpMethod, [
+      'post',
+      'get',
+    ]),
+    cache: resolveCache(options.cache),
+    certLoginFrom: checkOneOf(
+      'certLoginFrom',
+      options.certLoginFrom ?? brokerDefaults.certLoginFrom,
+      certLoginSources,
+    ),
+    crlCheck: options.crlCheck ?? true,
+    authTimeoutMs: checkPositive(
+      'authTimeoutMs',
+      options.authTimeoutMs,
+      brokerDefaults.authTimeoutMs,
+    ),
+    fallbackInternal: options.fallbackInternal ?? false,
+    vhosts: checkVhosts(options.vhosts ?? [...brokerDefaults.vhosts]),
+    portOverrides: checkPorts(options.ports ?? {}),
+    readyTimeoutMs: checkPositive(
+      'readyTimeoutMs',
+      options.readyTimeoutMs,
+      brokerDefaults.readyTimeoutMs,
+    ),
+  };
+  for (const [key, path] of Object.entries(resolved.backendPaths)) {
+    if (!path.startsWith('/')) throw badOption(`backendPaths.${key}`, 'must start with "/"');
+  }
+  return Object.freeze(resolved);
+}
+
+function resolveCache(cache: BrokerOptions['cache']): Required<CacheOptions> | undefined {
+  if (cache === undefined || cache === false) return undefined;
+  const given = cache === true ? {} : cache;
+  return {
+    ttlMs: checkPositive('cache.ttlMs', given.ttlMs, brokerDefaults.cacheTtlMs),
+    cacheRefusals: given.cacheRefusals ?? false,
+  };
+}
+
+function checkBackendUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badOption('backendUrl', `"${value}" is not a URL; e.g. http://127.0.0.1:8600`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw badOption('backendUrl', 'must be an http:// or https:// URL');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw badOption('backendUrl', 'must not carry credentials');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function checkOneOf<T extends string>(field: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    throw badOption(field, `"${value}" is not one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+function checkPositive(field: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isInteger(chosen) || chosen <= 0) {
+    throw badOption(field, `must be a positive whole number of milliseconds, got ${chosen}`);
+  }
+  return chosen;
+}
+
+function checkVhosts(vhosts: string[]): string[] {
+  for (const vhost of vhosts) {
+    if (vhost.length === 0 || vhost.length > 255 || /[\u0000-\u001f"\\]/.test(vhost)) {
+      throw badOption('vhosts', `"${vhost}" is not a usable vhost name`);
+    }
+  }
+  return [...new Set(vhosts)];
+}
+
+function checkPorts(ports: Partial<BrokerPorts>): Partial<BrokerPorts> {
+  for (const [key, port] of Object.entries(ports)) {
+    if (port === undefined) continue;
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) {
+      throw badOption(`ports.${key}`, `must be a port between 1024 and 65535, got ${port}`);
+    }
+    if (port >= 35672 && port <= 35682) {
+      throw badOption(`ports.${key}`, `${port} is in rabbitmqctl's own range 35672-35682`);
+    }
+  }
+  return { ...ports };
+}
+
+function badOption(field: string, problem: string): WarrenError {
+  return new WarrenError(ErrorCode.BadOption, `broker option ${field}: ${problem}`);
+}
