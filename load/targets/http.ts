@@ -1,0 +1,42 @@
+/** One plain HTTP request per iteration, over a keep-alive pool (benchmarks, smoke runs). */
+import { Pool } from 'undici';
+
+import type { HttpTargetSpec } from './spec.js';
+import { recordError, type IterationContext, type Target } from './target.js';
+
+/** Builds the plain HTTP target for one worker. */
+export function createHttpTarget(spec: HttpTargetSpec): Target {
+  const url = new URL(spec.url);
+  const pool = new Pool(url.origin, { connections: spec.connections, pipelining: 1 });
+  const path = `${url.pathname}${url.search}`;
+  const headers: Record<string, string> =
+    spec.body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' };
+  return {
+    async iterate(context: IterationContext): Promise<void> {
+      const tags = { method: spec.method, endpoint: url.pathname };
+      let ok = false;
+      let status = 'error';
+      try {
+        const response = await pool.request({
+          path,
+          method: spec.method,
+          headers,
+          body: spec.body ?? null,
+          signal: AbortSignal.timeout(spec.timeoutMs),
+        });
+        await response.body.dump();
+        status = String(response.statusCode);
+        ok = response.statusCode >= 200 && response.statusCode < 400;
+      } catch (error) {
+        recordError(context.record, error, tags);
+      }
+      // Measured from the intended start: queueing in the generator counts against the target.
+      const durationMs = context.now() - context.intendedMs;
+      context.record.trend('http_req_duration', durationMs, { ...tags, status });
+      context.record.counter('http_reqs', 1, tags);
+      context.record.rate('http_req_failed', !ok, tags);
+      if (!ok) throw new Error(`request failed with status ${status}`);
+    },
+    close: () => pool.close(),
+  };
+}
