@@ -24,6 +24,8 @@ export const ErrorCode = {
   UnsafeTarget: 'WARREN_ERR_UNSAFE_TARGET',
   /** The test IdP's key folder is unreadable or inconsistent, or a key operation was refused. */
   IdpState: 'WARREN_ERR_IDP_STATE',
+  /** A run stopped early: SIGINT/SIGTERM, or a chaos stop condition aborted it. */
+  Interrupted: 'WARREN_ERR_INTERRUPTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
