@@ -95,8 +95,13 @@ export interface CrlPaths {
   root: string;
   /** CRL of the active generation's intermediate (lists revoked leaves). */
   intermediate: string;
-  /** Every CRL of every trusted generation, concatenated: Node's `crl` option, `-CRLfile`. */
+  /** Every CRL of every trusted generation, concatenated: `openssl verify -CRLfile`. */
   bundle: string;
+  /**
+   * The same CRLs one file each. Node's TLS `crl` option reads only the first CRL of a PEM
+   * string, so pass it an array of these (see {@link CertificateAuthority.nodeTlsOptions}).
+   */
+  files: string[];
   /** `<hash>.r<n>` folder for `openssl -CRLpath` and Erlang's `ssl_crl_hash_dir`. */
   hashedDir: string;
 }
@@ -256,8 +261,30 @@ export class CertificateAuthority {
       root: paths.rootCrl,
       intermediate: paths.intermediateCrl,
       bundle: join(this.dir, 'crl', 'bundle.pem'),
+      files: this.generations.flatMap((generation) => {
+        const files = generationPaths(this.dir, generation.record.generation);
+        return [files.rootCrl, files.intermediateCrl];
+      }),
       hashedDir: join(this.dir, 'crl', 'hashed'),
     };
+  }
+
+  /**
+   * Options for `tls.createServer` / `tls.connect` presenting `cert` and trusting this CA:
+   * key, chain, trust bundle and (with `withCrls`) one CRL per CA level of every trusted
+   * generation, as Node needs them. Reads the files now; call again after revoke or rotate.
+   */
+  async nodeTlsOptions(
+    cert: Pick<IssuedCertificate, 'keyPath' | 'chainPath'>,
+    options: { withCrls?: boolean } = {},
+  ): Promise<{ key: string; cert: string; ca: string; crl?: string[] }> {
+    const [key, chain, trust] = await Promise.all(
+      [cert.keyPath, cert.chainPath, this.trustBundlePath].map((path) => readFile(path, 'utf8')),
+    );
+    const base = { key: key ?? '', cert: chain ?? '', ca: trust ?? '' };
+    if (!options.withCrls) return base;
+    const crl = await Promise.all(this.crlPaths().files.map((path) => readFile(path, 'utf8')));
+    return { ...base, crl };
   }
 
   /** Re-signs every CRL with a fresh thisUpdate/nextUpdate (they expire after 30 days). */
@@ -414,22 +441,19 @@ export class CertificateAuthority {
     const now = this.now();
     let roots = '';
     let bundle = '';
-    const crlFiles: string[] = [];
     for (const generation of this.generations) {
-      const paths = generationPaths(this.dir, generation.record.generation);
       const rootPem = certificatePem(generation.root.certificate);
       roots += rootPem;
       bundle += rootPem + certificatePem(generation.intermediate.certificate);
       await this.writeGenerationCrls(generation, now);
-      crlFiles.push(paths.rootCrl, paths.intermediateCrl);
     }
     await writeFileAtomic(this.trustRootsPath, roots, 0o644);
     await writeFileAtomic(this.trustBundlePath, bundle, 0o644);
-    let crlBundle = '';
-    for (const file of crlFiles) crlBundle += await readFile(file, 'utf8');
     const crl = this.crlPaths();
+    let crlBundle = '';
+    for (const file of crl.files) crlBundle += await readFile(file, 'utf8');
     await writeFileAtomic(crl.bundle, crlBundle, 0o644);
-    await writeHashedCrlDir(crl.hashedDir, crlFiles);
+    await writeHashedCrlDir(crl.hashedDir, crl.files);
     await writeState(this.dir, this.state);
   }
 
