@@ -9,9 +9,8 @@
  * with 320 CONNECTION_FORCED and the text of the `X-Reason` header. The broker answers 204
  * whether or not the user had connections.
  *
- * Limitation: the DELETE is username-wide. When one username holds a fresh login beside an
- * expired one, the caller decides (see {@link EvictionTriggers}); a revocation or kill always
- * closes them all.
+ * Limitation: the DELETE is username-wide. The core therefore asks for an expiry eviction only
+ * when a username's last live login has expired; a revocation or kill closes them all.
  */
 import { performance } from 'node:perf_hooks';
 

@@ -5,9 +5,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { MemoryKillSwitch, MemoryRevocations } from '../controls.js';
 import { createEvictor } from '../ops/eviction.js';
-import { createEvictionTriggers, namedUsername } from '../ops/eviction-triggers.js';
+import { createEvictionListener } from '../ops/eviction-triggers.js';
 import { createOpsMetrics } from '../ops/metrics.js';
 import { waitUntil } from './ops-helpers.js';
 
@@ -137,48 +136,25 @@ describe('evictor', () => {
   });
 });
 
-describe('eviction triggers', () => {
-  it('evicts on identity and tenant kills and on revocations, not on route kills', async () => {
+describe('eviction listener', () => {
+  it.each([
+    { reason: 'expired', xReason: 'reference-auth: token expired' },
+    { reason: 'revoked', xReason: 'reference-auth: identity revoked' },
+    { reason: 'killed', xReason: 'reference-auth: kill switch' },
+  ] as const)('closes the username for a $reason event', async ({ reason, xReason }) => {
     const { evictor } = setup();
-    const killSwitch = new MemoryKillSwitch();
-    const revocations = new MemoryRevocations();
-    createEvictionTriggers({
-      evictor,
-      killSwitch,
-      revocations,
-      logger: pino({ level: 'silent' }),
-      // Tenant kills and jti revocations name no username: the sessions store answers.
-      usernamesFor: (rule) =>
-        rule.kind === 'tenant'
-          ? ['globex-producer', 'globex-consumer']
-          : rule.kind === 'jti'
-            ? ['acme-admin']
-            : [namedUsername(rule) ?? ''],
+    createEvictionListener(evictor)('acme-producer', reason);
+    await waitUntil(() => fake.seen.length === 1);
+    expect(fake.seen[0]).toMatchObject({
+      url: '/api/connections/username/acme-producer',
+      reason: xReason,
     });
-    killSwitch.engage({ kind: 'route', vhost: 'acme', resource: 'exchange' });
-    killSwitch.engage({ kind: 'identity', identity: 'acme-producer' });
-    killSwitch.engage({ kind: 'tenant', tenant: 'globex' });
-    revocations.revoke({ kind: 'subject', subject: 'acme-consumer' });
-    revocations.revoke({ kind: 'jti', jti: 'j-1' });
-    await waitUntil(() => fake.seen.length >= 5);
-    expect(fake.seen.map((r) => `${r.reason} ${r.url.split('/').pop()}`).sort()).toEqual([
-      'reference-auth: identity revoked acme-admin',
-      'reference-auth: identity revoked acme-consumer',
-      'reference-auth: kill switch acme-producer',
-      'reference-auth: kill switch globex-consumer',
-      'reference-auth: kill switch globex-producer',
-    ]);
   });
 
-  it('measures the lag of an expiry eviction from the token expiry', async () => {
-    const { evictor } = setup(2000, () => 50_000);
-    const triggers = createEvictionTriggers({
-      evictor,
-      logger: pino({ level: 'silent' }),
-      nowMs: () => 50_000,
-    });
-    const result = await triggers.tokenExpired('acme-producer', 49_200);
-    expect(result).toMatchObject({ outcome: 'closed', lagMs: 800 });
-    expect(fake.seen[0]?.reason).toBe('reference-auth: token expired');
+  it('measures the lag from the trigger time when one is given', async () => {
+    const { evictor, metrics } = setup(2000, () => 50_000);
+    createEvictionListener(evictor, () => 50_000)('acme-producer', 'expired', 49_200);
+    const lagLine = 'reference_auth_eviction_lag_seconds_sum{trigger="token_expired"} 0.8';
+    await waitUntil(async () => (await metrics.render()).includes(lagLine));
   });
 });
