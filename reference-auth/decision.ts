@@ -75,6 +75,10 @@ export interface DecisionRecord {
   latencyMs: number;
   /** ISO-8601 time the decision was made. */
   time: string;
+  /** Policy rule that decided, e.g. `classes.producer.grants[1]` (appended by the core). */
+  rule?: string;
+  /** Secret-free detail such as a jose error code or `cached` (appended by the core). */
+  detail?: string;
 }
 
 /** Receives every decision record; sinks must not throw into the request path. */
