@@ -94,9 +94,8 @@ export async function launchBroker(configured: ConfiguredBroker): Promise<Runnin
     await stopBroker(options.instance);
     throw startFailure(configured, error);
   }
-  const { status: _configured, ...rest } = configured;
   return {
-    ...rest,
+    ...configured,
     status: 'running',
     processes: record.processes,
     startedAt: new Date(started),

@@ -186,7 +186,8 @@ function checkPositive(field: string, value: number | undefined, fallback: numbe
 
 function checkVhosts(vhosts: string[]): string[] {
   for (const vhost of vhosts) {
-    if (vhost.length === 0 || vhost.length > 255 || /[\u0000-\u001f"\\]/.test(vhost)) {
+    const hasControl = [...vhost].some((char) => char.charCodeAt(0) < 0x20);
+    if (vhost.length === 0 || vhost.length > 255 || hasControl || /["\\]/.test(vhost)) {
       throw badOption('vhosts', `"${vhost}" is not a usable vhost name`);
     }
   }
