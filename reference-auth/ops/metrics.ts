@@ -28,8 +28,8 @@ export interface OpsMetrics {
   readonly registry: Registry;
   /** A DecisionSink counting decisions and observing their latency. */
   readonly sink: DecisionSink;
-  /** A decision cache lookup: hit or miss. */
-  cacheLookup(hit: boolean): void;
+  /** Where the decision-cache counters read their totals at scrape time. */
+  setCacheSource(source: () => { hits: number; misses: number }): void;
   /** One JWKS fetch from the IdP. */
   jwksFetch(ok: boolean): void;
   /** One eviction attempt, its request time and (when known) the time since its trigger. */
@@ -81,11 +81,20 @@ export function createOpsMetrics(options: OpsMetricsOptions = {}): OpsMetrics {
     buckets: DECISION_BUCKETS_SECONDS,
     registers,
   });
-  const cache = new Counter({
+  let cacheSource = () => ({ hits: 0, misses: 0 });
+  new Counter({
     name: `${PREFIX}decision_cache_lookups_total`,
     help: 'Decision cache lookups, by result (hit or miss).',
     labelNames: ['result'] as const,
     registers,
+    // The cache keeps its own totals (sessions/cache.ts); copying them at scrape time keeps
+    // the hot path free of metric updates.
+    collect() {
+      const { hits, misses } = cacheSource();
+      this.reset();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+    },
   });
   const jwks = new Counter({
     name: `${PREFIX}jwks_fetches_total`,
@@ -150,7 +159,9 @@ export function createOpsMetrics(options: OpsMetricsOptions = {}): OpsMetrics {
   return {
     registry,
     sink,
-    cacheLookup: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+    setCacheSource(source) {
+      cacheSource = source;
+    },
     jwksFetch: (ok) => jwks.inc({ outcome: ok ? 'ok' : 'error' }),
     eviction(outcome, trigger, durationMs, lagMs) {
       evictions.inc({ outcome, trigger });
@@ -176,4 +187,24 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: OpsMetrics):
     const text = await metrics.render();
     return reply.header('content-type', metrics.contentType).send(text);
   });
+}
+
+/**
+ * Wraps the fetch the JWKS cache uses (server.ts `deps.fetch`) so every key-set fetch is counted:
+ * `ok` for a 2xx answer, `error` for any other status, a timeout or a refused connection.
+ */
+export function countingFetch(
+  metrics: Pick<OpsMetrics, 'jwksFetch'>,
+  inner: typeof fetch = fetch,
+): typeof fetch {
+  return async (input, init) => {
+    try {
+      const response = await inner(input, init);
+      metrics.jwksFetch(response.ok);
+      return response;
+    } catch (error) {
+      metrics.jwksFetch(false);
+      throw error;
+    }
+  };
 }

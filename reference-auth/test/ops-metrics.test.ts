@@ -3,7 +3,7 @@ import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 import type { DecisionRecord } from '../decision.js';
-import { createOpsMetrics, registerMetricsRoute } from '../ops/metrics.js';
+import { countingFetch, createOpsMetrics, registerMetricsRoute } from '../ops/metrics.js';
 
 function decision(overrides: Partial<DecisionRecord>): DecisionRecord {
   return {
@@ -41,14 +41,33 @@ describe('ops metrics', () => {
   it('keeps each instance apart and leaves the global default registry empty', async () => {
     const a = createOpsMetrics();
     const b = createOpsMetrics();
-    a.cacheLookup(true);
-    a.cacheLookup(false);
-    a.cacheLookup(true);
+    a.setCacheSource(() => ({ hits: 2, misses: 1 }));
     expect(await a.render()).toContain(
       'reference_auth_decision_cache_lookups_total{result="hit"} 2',
     );
-    expect(await b.render()).not.toContain('result="hit"');
+    expect(await b.render()).toContain(
+      'reference_auth_decision_cache_lookups_total{result="hit"} 0',
+    );
+    expect(await a.render()).toContain(
+      'reference_auth_decision_cache_lookups_total{result="miss"} 1',
+    );
     expect(globalRegistry.getMetricsAsArray()).toEqual([]);
+  });
+
+  it('counts JWKS fetches through the wrapped fetch, failures included', async () => {
+    const metrics = createOpsMetrics();
+    const answers = [new Response('{}', { status: 200 }), new Response('', { status: 503 })];
+    const fetchKeys = countingFetch(metrics, async () => {
+      const next = answers.shift();
+      if (!next) throw new TypeError('fetch failed');
+      return next;
+    });
+    await fetchKeys('http://127.0.0.1:8700/.well-known/jwks.json');
+    await fetchKeys('http://127.0.0.1:8700/.well-known/jwks.json');
+    await expect(fetchKeys('http://127.0.0.1:8700/.well-known/jwks.json')).rejects.toThrow();
+    const text = await metrics.render();
+    expect(text).toContain('reference_auth_jwks_fetches_total{outcome="ok"} 1');
+    expect(text).toContain('reference_auth_jwks_fetches_total{outcome="error"} 2');
   });
 
   it('exports JWKS fetches, live sessions, evictions, introspection, breaker and audit drops', async () => {
