@@ -26,6 +26,8 @@ export const ErrorCode = {
   IdpState: 'WARREN_ERR_IDP_STATE',
   /** A run stopped early: SIGINT/SIGTERM, or a chaos stop condition aborted it. */
   Interrupted: 'WARREN_ERR_INTERRUPTED',
+  /** A load or drill target does not accept connections (nothing listens at its URL). */
+  TargetUnreachable: 'WARREN_ERR_TARGET_UNREACHABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
