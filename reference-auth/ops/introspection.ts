@@ -11,9 +11,12 @@
  */
 import { createHash } from 'node:crypto';
 
+import type { JWTPayload } from 'jose';
 import { request } from 'undici';
 
 import { ReasonCode } from '../decision.js';
+import type { OpaqueTokenVerifier } from '../extensions.js';
+import type { RejectedToken, VerifiedToken } from '../identity/jwt.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
 import type { OpsMetrics } from './metrics.js';
 
@@ -192,4 +195,45 @@ async function callEndpoint(
       error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     return { kind: 'unavailable', cause: timedOut ? 'timeout' : 'error' };
   }
+}
+
+/** Options of {@link createOpaqueTokenVerifier}. */
+export interface OpaqueVerifierOptions {
+  /** Claim the AMQP username must equal. Default `sub`. */
+  usernameClaim?: string;
+  /** Session lifetime for an active token without `exp`, seconds. Default 300. */
+  sessionSecondsWithoutExp?: number;
+  /** Wall clock, ms since the epoch. Default Date.now. */
+  nowMs?: () => number;
+}
+
+/**
+ * Adapts the client to the core's OpaqueTokenVerifier (server.ts `deps.introspector`): an active
+ * token whose username claim matches becomes a verified token; anything else a denial with
+ * `token_invalid`, `username_mismatch` or `dependency_unavailable`.
+ */
+export function createOpaqueTokenVerifier(
+  client: IntrospectionClient,
+  options: OpaqueVerifierOptions = {},
+): OpaqueTokenVerifier {
+  const usernameClaim = options.usernameClaim ?? 'sub';
+  const fallbackMs = (options.sessionSecondsWithoutExp ?? 300) * 1000;
+  const nowMs = options.nowMs ?? Date.now;
+  return {
+    async verify(token, username): Promise<VerifiedToken | RejectedToken> {
+      const result = await client.introspect(token);
+      if (result.kind !== 'active') {
+        const detail =
+          result.kind === 'inactive' ? 'introspection_inactive' : `introspection_${result.cause}`;
+        return { ok: false, reason: introspectionDenialReason(result), detail };
+      }
+      const { claims } = result;
+      if (claims[usernameClaim] !== username) {
+        return { ok: false, reason: ReasonCode.UsernameMismatch, detail: usernameClaim };
+      }
+      const expiresAtMs = typeof claims.exp === 'number' ? claims.exp * 1000 : nowMs() + fallbackMs;
+      const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+      return { ok: true, claims: claims as JWTPayload, expiresAtMs, ...(jti ? { jti } : {}) };
+    },
+  };
 }

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createCircuitBreaker } from '../ops/circuit-breaker.js';
-import { createIntrospectionClient, introspectionDenialReason } from '../ops/introspection.js';
+import {
+  createIntrospectionClient,
+  createOpaqueTokenVerifier,
+  introspectionDenialReason,
+} from '../ops/introspection.js';
 import { createOpsMetrics } from '../ops/metrics.js';
 import type { CircuitState } from '../ops/metrics.js';
 
@@ -211,5 +215,46 @@ describe('introspection client', () => {
 
   it('maps an inactive token to token_invalid', () => {
     expect(introspectionDenialReason({ kind: 'inactive', cached: false })).toBe('token_invalid');
+  });
+
+  it.each([
+    {
+      token: 'good',
+      username: 'acme-producer',
+      expected: { ok: true, expiresAtMs: 1_060_000, jti: 'j1' },
+    },
+    {
+      token: 'good',
+      username: 'globex-producer',
+      expected: { ok: false, reason: 'username_mismatch' },
+    },
+    { token: 'noexp', username: 'acme-producer', expected: { ok: true, expiresAtMs: 1_300_000 } },
+    {
+      token: 'revoked',
+      username: 'acme-producer',
+      expected: { ok: false, reason: 'token_invalid' },
+    },
+  ])(
+    'verifies opaque token $token for $username as the core expects',
+    async ({ token, username, expected }) => {
+      endpoint.answers.set('good', { active: true, sub: 'acme-producer', exp: 1_060, jti: 'j1' });
+      endpoint.answers.set('noexp', { active: true, sub: 'acme-producer' });
+      const now = () => 1_000_000;
+      const verifier = createOpaqueTokenVerifier(client(now).introspection, { nowMs: now });
+      expect(await verifier.verify(token, username)).toMatchObject(expected);
+    },
+  );
+
+  it('denies with dependency_unavailable while the circuit is open', async () => {
+    endpoint.status = 500;
+    const { introspection } = client(() => 1_000_000);
+    const verifier = createOpaqueTokenVerifier(introspection);
+    await verifier.verify('a', 'u');
+    await verifier.verify('b', 'u');
+    expect(await verifier.verify('c', 'u')).toEqual({
+      ok: false,
+      reason: 'dependency_unavailable',
+      detail: 'introspection_circuit_open',
+    });
   });
 });
