@@ -1,0 +1,55 @@
+/**
+ * Target files (`--target FILE`, YAML): `kind: local | staging | amazon-mq`, a `name`, and
+ * `nonProduction: true`, without which Warren refuses to inject anything (the staging guard).
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+import { ErrorCode, WarrenError } from '../../lib/errors.js';
+
+import { localTarget } from './local.js';
+import { assertNonProduction, type Target } from './target.js';
+
+const TargetFileSchema = z.looseObject({
+  kind: z.enum(['local', 'staging', 'amazon-mq']),
+  name: z.string().min(1),
+  nonProduction: z.boolean().optional(),
+});
+
+/**
+ * Reads a target file and builds the target. Fails with WARREN_ERR_BAD_INPUT naming the field,
+ * or WARREN_ERR_UNSAFE_TARGET when the non-production mark is missing or false.
+ */
+export async function loadTarget(file: string): Promise<Target> {
+  const path = resolve(file);
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    throw new WarrenError(ErrorCode.BadOption, `--target ${path}: cannot read: ${String(error)}`);
+  });
+  const raw = parseYaml(text) as unknown;
+  const head = TargetFileSchema.safeParse(raw);
+  if (!head.success) {
+    const issue = head.error.issues[0];
+    throw new WarrenError(
+      ErrorCode.BadInput,
+      `${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
+  }
+  const description = {
+    kind: head.data.kind,
+    name: head.data.name,
+    nonProduction: head.data.nonProduction === true,
+  };
+  assertNonProduction(description);
+  switch (head.data.kind) {
+    case 'local':
+      return localTarget({ name: head.data.name });
+    default:
+      throw new WarrenError(
+        ErrorCode.BadInput,
+        `${path}: kind: "${head.data.kind}" is not supported yet`,
+      );
+  }
+}
