@@ -72,6 +72,80 @@ export const defaults = {
     /** pino level for the service log (decisions log at `info`). */
     level: 'info',
   },
+  // The operations half (reference-auth/ops, reference-auth/admin; see ops/README.md).
+  tls: {
+    /** PEM certificate chain of the decision listener; with keyFile, the listener serves HTTPS. */
+    certFile: '',
+    /** PEM private key of the decision listener. */
+    keyFile: '',
+    /** PEM CA bundle that broker client certificates must chain to (needed unless `none`). */
+    caFile: '',
+    /** Broker client certificate: `none`, `request` (verified if sent) or `require`. */
+    clientCertificate: 'none' as 'none' | 'request' | 'require',
+    /** Client certificate names (CN, DNS or URI SAN) accepted; empty: any from caFile. */
+    allowedClientNames: [] as string[],
+  },
+  admin: {
+    /** Start the admin API; without credentials it is not started (a warning says why). */
+    enabled: true,
+    /** Admin listener address: loopback, apart from the broker-facing listener. */
+    host: '127.0.0.1',
+    port: 8601,
+    /** Bearer token (16+ characters); set it through WARREN_AUTH_ADMIN_TOKEN, not a file. */
+    token: '',
+    /** Basic credentials, as an alternative to the token (password 16+ characters). */
+    username: '',
+    password: '',
+  },
+  audit: {
+    /** Hash-chained JSON-lines audit file; empty: no audit file. */
+    file: '',
+    /** Records queued in memory before a gap record replaces the overflow. */
+    maxPendingRecords: 10_000,
+    /** fdatasync after every written batch. */
+    syncEachBatch: true,
+  },
+  metrics: {
+    /** Also export Node process metrics (CPU, heap, event-loop lag) on /metrics. */
+    processMetrics: true,
+  },
+  management: {
+    /** RabbitMQ management API base URL for evictions, e.g. http://127.0.0.1:15672; empty: off. */
+    url: '',
+    /** Management user with the administrator tag (WARREN_AUTH_MANAGEMENT_USERNAME/_PASSWORD). */
+    username: '',
+    password: '',
+    /** Eviction request deadline, milliseconds. */
+    timeoutMs: 5000,
+  },
+  introspection: {
+    /** RFC 7662 endpoint for opaque (non-JWT) tokens; empty: opaque tokens are denied. */
+    endpoint: '',
+    clientId: '',
+    clientSecret: '',
+    /** Per-call deadline, milliseconds. */
+    timeoutMs: 1000,
+    /** Longest an active answer is cached (never past the token's exp), seconds. */
+    maxCacheSeconds: 60,
+    /** How long an inactive answer is cached, seconds. */
+    inactiveCacheSeconds: 10,
+    /** Consecutive failures that open the circuit breaker. */
+    failureThreshold: 5,
+    /** Time the breaker stays open before one trial call, milliseconds. */
+    openMs: 10_000,
+  },
+  guard: {
+    /** Sustained decisions per second per username; 0 turns the rate limit off. */
+    ratePerSecond: 200,
+    /** Decisions a username may make at once after being idle. */
+    burst: 400,
+    /** Usernames tracked by the rate limiter at once. */
+    maxTrackedIdentities: 100_000,
+    /** Admitted decisions still awaiting a dependency before new ones are shed; 0: off. */
+    maxInFlight: 512,
+    /** Event-loop lag above which new decisions are shed, milliseconds; 0: off. */
+    maxEventLoopDelayMs: 500,
+  },
 };
 
 /** Fully resolved, validated, frozen configuration. */
@@ -135,6 +209,50 @@ const schema = z.strictObject({
   }),
   cache: z.strictObject({ ttlMs: z.number().int().min(0), maxEntries: positiveInt }),
   log: z.strictObject({ level: z.enum(logLevels) }),
+  tls: z.strictObject({
+    certFile: z.string(),
+    keyFile: z.string(),
+    caFile: z.string(),
+    clientCertificate: z.enum(['none', 'request', 'require']),
+    allowedClientNames: z.array(z.string().min(1)),
+  }),
+  admin: z.strictObject({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    token: z.string(),
+    username: z.string(),
+    password: z.string(),
+  }),
+  audit: z.strictObject({
+    file: z.string(),
+    maxPendingRecords: positiveInt,
+    syncEachBatch: z.boolean(),
+  }),
+  metrics: z.strictObject({ processMetrics: z.boolean() }),
+  management: z.strictObject({
+    url: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    username: z.string(),
+    password: z.string(),
+    timeoutMs: positiveInt,
+  }),
+  introspection: z.strictObject({
+    endpoint: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    clientId: z.string(),
+    clientSecret: z.string(),
+    timeoutMs: positiveInt,
+    maxCacheSeconds: z.number().int().min(0),
+    inactiveCacheSeconds: z.number().int().min(0),
+    failureThreshold: positiveInt,
+    openMs: positiveInt,
+  }),
+  guard: z.strictObject({
+    ratePerSecond: z.number().min(0),
+    burst: z.number().int().min(1),
+    maxTrackedIdentities: positiveInt,
+    maxInFlight: z.number().int().min(0),
+    maxEventLoopDelayMs: z.number().int().min(0),
+  }),
 });
 
 /** Environment variable prefix; `jwt.clockSkewSeconds` reads `WARREN_AUTH_JWT_CLOCK_SKEW_SECONDS`. */

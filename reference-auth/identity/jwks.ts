@@ -75,16 +75,17 @@ export class JwksCache {
 
   /** jose key-resolver: the key for a token header, refetching once per cooldown on a miss. */
   readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
-    this.refreshInBackgroundIfStale();
     if (!this.resolver) {
-      if (this.cooldownPassed()) await this.refresh();
+      if (this.mayFetchNow()) await this.refresh();
       if (!this.resolver)
         throw new JwksUnavailableError(`no signing keys from ${this.options.url}`);
+    } else {
+      this.refreshInBackgroundIfStale();
     }
     try {
       return await this.resolver(header, token);
     } catch (error) {
-      if (!isNoMatchingKey(error) || !this.cooldownPassed()) throw error;
+      if (!isNoMatchingKey(error) || !this.mayFetchNow()) throw error;
       await this.refresh();
       return this.resolver(header, token);
     }
@@ -119,6 +120,11 @@ export class JwksCache {
       this.lastError = `${this.options.url}: ${error instanceof Error ? error.message : 'fetch failed'}`;
       return false;
     }
+  }
+
+  /** A fetch is already running (join it) or the cooldown since the last attempt has passed. */
+  private mayFetchNow(): boolean {
+    return this.inFlight !== undefined || this.cooldownPassed();
   }
 
   private cooldownPassed(): boolean {
