@@ -345,7 +345,7 @@ export class CertificateAuthority {
     },
   ): Promise<IssuedCertificate> {
     checkCertificateName(request.name);
-    checkSanValues(profile.sans.dnsNames, profile.sans.ipAddresses);
+    checkSanValues(profile.sans.dnsNames, profile.sans.ipAddresses, profile.sans.uris);
     const subjectName = buildSubjectName(profile.subject);
     const { notBefore, notAfter } = this.validityWindow(kind, request);
     const keyAlgorithm = request.keyAlgorithm ?? this.algorithm;

@@ -84,8 +84,17 @@ export function spiffeIdUri(id: SpiffeIdParts | string, trustDomain: string): st
   return `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
 }
 
-/** Validates DNS names and IP addresses for a SAN extension. */
-export function checkSanValues(dnsNames: readonly string[], ipAddresses: readonly string[]): void {
+/** Validates DNS names, IP addresses and URIs for a SAN extension. */
+export function checkSanValues(
+  dnsNames: readonly string[],
+  ipAddresses: readonly string[],
+  uris: readonly string[] = [],
+): void {
+  for (const uri of uris) {
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(uri)) {
+      throw badOption('uris', `"${uri}" is not an absolute URI (RFC 3986)`);
+    }
+  }
   for (const dns of dnsNames) {
     if (
       !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(

@@ -165,6 +165,7 @@ describe('issued certificates', () => {
       'ipAddresses',
     ],
     ['a bad DNS name', { name: 'x', subject: { commonName: 'x' }, dnsNames: ['a b'] }, 'dnsNames'],
+    ['a relative URI', { name: 'x', subject: { commonName: 'x' }, uris: ['no-scheme'] }, 'uris'],
     [
       'a bad SPIFFE ID',
       { name: 'x', subject: { commonName: 'x' }, spiffeId: 'http://x' },
