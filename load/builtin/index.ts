@@ -1,0 +1,80 @@
+/**
+ * Built-in scenarios, plain scenario objects validated by defineScenario like any user file.
+ * CLI overrides (target, rate, duration) are applied afterwards by applyOverrides.
+ */
+import { ErrorCode, WarrenError } from '../../lib/errors.js';
+import { defineScenario, type Scenario, type ScenarioFile } from '../engine/scenario.js';
+
+/** The usual SLO: p95 decision time under 10 ms, errors under 0.1 %, every check passing. */
+const sloThresholds = {
+  http_req_duration: ['p(95)<10', 'p(99)<25 each 10s'],
+  http_req_failed: ['rate<0.001'],
+  checks: ['rate>0.999'],
+};
+
+/** The reference service's decision listener. */
+export const referenceUrl = 'http://127.0.0.1:8600';
+
+/** Built-in scenarios by name. */
+export const builtinScenarios: Record<string, ScenarioFile> = {
+  'decision-storm': {
+    name: 'decision-storm',
+    description:
+      'simulated connections at a constant high rate, each replaying the broker’s calls ' +
+      '(user → vhost → resources → topics) with a fresh JWT',
+    executor: 'constant-arrival-rate',
+    rate: 200,
+    duration: '30s',
+    maxVUs: 1000,
+    target: { kind: 'auth-http', url: referenceUrl, users: 500 },
+    thresholds: sloThresholds,
+  },
+  steady: {
+    name: 'steady',
+    description: 'steady, modest connection churn: the baseline the storms are compared with',
+    executor: 'constant-arrival-rate',
+    rate: 20,
+    duration: '60s',
+    maxVUs: 200,
+    target: { kind: 'auth-http', url: referenceUrl, users: 100 },
+    thresholds: sloThresholds,
+  },
+  'deploy-storm': {
+    name: 'deploy-storm',
+    description:
+      'a shaped storm: everyone reconnects after a restart, then staggered waves with jitter; ' +
+      '5 % invalid and 5 % expired tokens mixed in',
+    executor: 'ramping-arrival-rate',
+    startRate: 0,
+    stages: [
+      { target: 400, duration: '2s' },
+      { target: 400, duration: '4s' },
+      { target: 40, duration: '3s' },
+      { target: 200, duration: '3s' },
+      { target: 40, duration: '3s' },
+      { target: 200, duration: '3s' },
+      { target: 40, duration: '12s' },
+    ],
+    maxVUs: 2000,
+    target: {
+      kind: 'auth-http',
+      url: referenceUrl,
+      users: 1000,
+      credentials: { valid: 0.9, invalid: 0.05, expired: 0.05 },
+    },
+    thresholds: sloThresholds,
+  },
+};
+
+/** Builds a built-in scenario by name. */
+export function builtinScenario(name: string): Scenario {
+  const file = builtinScenarios[name];
+  if (!file) {
+    throw new WarrenError(
+      ErrorCode.BadOption,
+      `--scenario ${name}: no such built-in scenario; choose one of ` +
+        `${Object.keys(builtinScenarios).join(', ')}, or give a .yaml, .json or .ts file`,
+    );
+  }
+  return defineScenario(file, `built-in scenario ${name}`);
+}
