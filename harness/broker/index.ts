@@ -19,6 +19,7 @@ export {
   defaultInstanceOf,
   launchBroker,
   listBrokers,
+  refreshBrokerCrls,
   startBroker,
   stopBroker,
 } from './lifecycle.js';

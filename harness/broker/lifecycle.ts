@@ -4,11 +4,13 @@ import { join } from 'node:path';
 
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 import { waitFor } from '../../lib/wait.js';
+import type { CertificateAuthority } from '../../certs/index.js';
 import type { ConfigureContext, ConfiguredBroker } from './configure.js';
 import { configureBroker, endpointsFor } from './configure.js';
 import { nodeCommand, runCtl } from './ctl.js';
 import { hostRabbitmqBin } from './install.js';
 import { hostPath, instanceHostDir, releaseSlot } from './layout.js';
+import { copyCrls } from './tls-material.js';
 import type { BrokerOptions } from './options.js';
 import { defaultInstance, resolveBrokerOptions } from './options.js';
 import { isProcessAlive, signalProcess, spawnDetached, waitForExit } from './processes.js';
@@ -329,4 +331,16 @@ async function waitForPort(port: number, what: string, deadlineMs: number): Prom
     deadlineMs,
     intervalMs: 100,
   });
+}
+
+/**
+ * Copies `ca`'s current CRLs into a running broker's CRL folder, so that handshakes from now on
+ * see revocations made after the start. Open connections stay open: RabbitMQ checks CRLs at
+ * handshake only (RABBITMQ.md section 4); evict them separately.
+ */
+export async function refreshBrokerCrls(
+  broker: RunningBroker,
+  ca: CertificateAuthority,
+): Promise<void> {
+  await copyCrls(ca, broker.layout);
 }
