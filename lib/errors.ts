@@ -28,6 +28,8 @@ export const ErrorCode = {
   Interrupted: 'WARREN_ERR_INTERRUPTED',
   /** A load or drill target does not accept connections (nothing listens at its URL). */
   TargetUnreachable: 'WARREN_ERR_TARGET_UNREACHABLE',
+  /** A conformance run could not be set up (IdP, backend, brokers); exit code 2. */
+  Setup: 'WARREN_ERR_SETUP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
