@@ -8,10 +8,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 
 import type { KillSwitchStore, RevocationStore } from '../controls.js';
+import type { ReloadResult } from '../policy/store.js';
 import { type AdminCredentials, createAuthorizationCheck } from './credentials.js';
-
-/** Outcome of a policy reload: the new version, or why the old policy stays. */
-export type ReloadResult = { ok: true; policyVersion: string } | { ok: false; error: string };
 
 /** What the admin API drives; the composition root supplies the live objects. */
 export interface AdminDeps {
@@ -92,7 +90,10 @@ function registerStatusRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.post('/reload', async (_request, reply) => {
     const result = await deps.reloadPolicy();
     if (result.ok) {
-      deps.logger.info({ admin: 'reload', policyVersion: result.policyVersion }, 'policy reloaded');
+      deps.logger.info(
+        { admin: 'reload', policyVersion: result.version, changed: result.changed },
+        'policy reloaded',
+      );
       return result;
     }
     deps.logger.error(

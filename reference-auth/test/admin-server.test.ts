@@ -4,7 +4,8 @@ import pino from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createAdminServer, type AdminDeps, type ReloadResult } from '../admin/server.js';
+import { createAdminServer, type AdminDeps } from '../admin/server.js';
+import type { ReloadResult } from '../policy/store.js';
 import { createAuthorizationCheck } from '../admin/credentials.js';
 import { MemoryKillSwitch, MemoryRevocations } from '../controls.js';
 
@@ -24,7 +25,9 @@ function capturedLogger() {
   return { logger: pino({ level: 'info' }, stream), lines };
 }
 
-function buildAdmin(reload: ReloadResult = { ok: true, policyVersion: 'v2' }) {
+function buildAdmin(
+  reload: ReloadResult = { ok: true, changed: true, version: 'v2', previousVersion: 'v1' },
+) {
   const { logger, lines } = capturedLogger();
   const deps: AdminDeps = {
     killSwitch: new MemoryKillSwitch(),
@@ -192,9 +195,18 @@ describe('admin API', () => {
     const status = await good.app.inject({ method: 'GET', url: '/status', headers: bearer });
     expect(status.json()).toEqual({ policyVersion: 'v1', ready: true });
     const reloaded = await good.app.inject({ method: 'POST', url: '/reload', headers: bearer });
-    expect(reloaded.json()).toEqual({ ok: true, policyVersion: 'v2' });
+    expect(reloaded.json()).toEqual({
+      ok: true,
+      changed: true,
+      version: 'v2',
+      previousVersion: 'v1',
+    });
 
-    const bad = buildAdmin({ ok: false, error: 'policy.yaml line 3: grants[0].vhost is required' });
+    const bad = buildAdmin({
+      ok: false,
+      error: 'policy.yaml line 3: grants[0].vhost is required',
+      version: 'v1',
+    });
     const failed = await bad.app.inject({ method: 'POST', url: '/reload', headers: bearer });
     expect(failed.statusCode).toBe(422);
     expect(bad.lines.join('')).toMatch(/"level":50.*line 3/);
