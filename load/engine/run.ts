@@ -258,8 +258,13 @@ export function mergeResults(results: RunResult[]): RunResult {
     }
     store.mergeSnapshot(result.metrics);
   }
+  // Every threshold any of the runs declared is judged on the merged figures.
+  const thresholds = new Map(
+    results.flatMap((r) => r.scenario.thresholds).map((t) => [`${t.metric} ${t.condition}`, t]),
+  );
   const merged: RunResult = {
     ...first,
+    scenario: { ...first.scenario, thresholds: [...thresholds.values()] },
     startedAt: results.map((r) => r.startedAt).sort()[0] ?? first.startedAt,
     durationMs: Math.max(...results.map((r) => r.durationMs)),
     metrics: store.toJSON(),
