@@ -12,15 +12,14 @@ import {
   loadGeneration,
   newSerialHex,
 } from './authority.js';
-import type { CrlRevocation } from './crl.js';
-import { buildCrlPem, writeHashedCrlDir } from './crl.js';
+import { crlsNeedRefresh, publishTrust } from './publish.js';
 import type { ExtendedKeyUsageChoice } from './extensions.js';
 import { leafExtensions } from './extensions.js';
 import type { IssuedCertificate } from './issued.js';
 import { describeIssued, issuedPaths } from './issued.js';
 import type { KeyAlgorithm } from './keys.js';
 import { generateKeyPair, keyAlgorithms, privateKeyToPem, signingParams } from './keys.js';
-import type { SpiffeIdParts, SubjectFields } from './names.js';
+import type { SubjectFields } from './names.js';
 import {
   badOption,
   buildSubjectName,
@@ -32,79 +31,13 @@ import type { InventoryEntry } from './inventory.js';
 import { buildInventory } from './inventory.js';
 import type { CaState, GenerationRecord, IssuedRecord, RevocationReason } from './state.js';
 import { readState, writeFileAtomic, writeState } from './state.js';
-
-/** Options of {@link openCa}. */
-export interface OpenCaOptions {
-  /** Folder holding the CA state. Default `stateDir('ca')` (`.warren/ca`). */
-  dir?: string;
-  /** Key algorithm of the CA, used only when the CA is created. Default `ecdsa-p256`. */
-  algorithm?: KeyAlgorithm;
-  /** SPIFFE trust domain of issued SPIFFE IDs, used only at creation. Default `warren.test`. */
-  trustDomain?: string;
-  /** Clock, injectable for tests. Default `() => new Date()`. */
-  now?: () => Date;
-}
-
-/** Validity window of a leaf: either `validityDays` from now or explicit dates. */
-export interface ValidityOptions {
-  /** Lifetime in days from now (server default 365, client default 90). */
-  validityDays?: number;
-  /** Start of validity. Default: now minus 5 minutes (clock skew between hosts). */
-  notBefore?: Date;
-  /** End of validity. Default: notBefore + validityDays. Past dates issue an expired cert. */
-  notAfter?: Date;
-  /** Key algorithm of the new key. Default: the CA's algorithm. */
-  keyAlgorithm?: KeyAlgorithm;
-}
-
-/** Request for a TLS server certificate (brokers, the reference auth service). */
-export interface ServerCertificateRequest extends ValidityOptions {
-  /** File name of the certificate under `<dir>/issued/`; issuing it again replaces it. */
-  name: string;
-  /** DNS SANs; the first is also the CN. At least one DNS name or IP address is required. */
-  dnsNames?: string[];
-  /** IP SANs (IPv4 or IPv6). */
-  ipAddresses?: string[];
-  /** Subject; default `O=Warren, CN=<first DNS name or name>`. */
-  subject?: SubjectFields;
-  /** EKU. Default `serverAuth`; `clientAuth` or `none` give wrong-EKU certs for negative tests. */
-  extendedKeyUsage?: ExtendedKeyUsageChoice;
-}
-
-/** Request for a client certificate carrying a workload identity. */
-export interface ClientCertificateRequest extends ValidityOptions {
-  /** File name of the certificate under `<dir>/issued/`; issuing it again replaces it. */
-  name: string;
-  /** Subject DN fields (CN required). */
-  subject: SubjectFields;
-  /** SPIFFE ID written as a URI SAN: parts (trust domain added) or a full `spiffe://` URI. */
-  spiffeId?: SpiffeIdParts | string;
-  /** Other URI SANs, after the SPIFFE ID. */
-  uris?: string[];
-  /** DNS SANs. */
-  dnsNames?: string[];
-  /** IP SANs. */
-  ipAddresses?: string[];
-  /** EKU. Default `clientAuth`; `serverAuth` or `none` give wrong-EKU certs for negative tests. */
-  extendedKeyUsage?: ExtendedKeyUsageChoice;
-}
-
-/** Files of the CRLs, for brokers and TLS servers. */
-export interface CrlPaths {
-  /** CRL of the active generation's root (lists revoked intermediates). */
-  root: string;
-  /** CRL of the active generation's intermediate (lists revoked leaves). */
-  intermediate: string;
-  /** Every CRL of every trusted generation, concatenated: `openssl verify -CRLfile`. */
-  bundle: string;
-  /**
-   * The same CRLs one file each. Node's TLS `crl` option reads only the first CRL of a PEM
-   * string, so pass it an array of these (see {@link CertificateAuthority.nodeTlsOptions}).
-   */
-  files: string[];
-  /** `<hash>.r<n>` folder for `openssl -CRLpath` and Erlang's `ssl_crl_hash_dir`. */
-  hashedDir: string;
-}
+import type {
+  ClientCertificateRequest,
+  CrlPaths,
+  OpenCaOptions,
+  ServerCertificateRequest,
+  ValidityOptions,
+} from './requests.js';
 
 const defaultValidityDays = { server: 365, client: 90 } as const;
 const clockSkewMs = 5 * 60_000;
@@ -127,7 +60,11 @@ export async function openCa(options: OpenCaOptions = {}): Promise<CertificateAu
         .filter((record) => record.status !== 'retired')
         .map((record) => loadGeneration(dir, record, existing.algorithm)),
     );
-    return new CertificateAuthority(dir, existing, generations, now);
+    const ca = new CertificateAuthority(dir, existing, generations, now);
+    // A CA folder can sit unused for weeks; its CRLs must not lapse, or every peer that checks
+    // them (Node, OpenSSL, Erlang's crl_check) refuses every client.
+    if (await crlsNeedRefresh(ca.crlPaths(), now())) await ca.refreshCrls();
+    return ca;
   }
   const trustDomain = options.trustDomain ?? 'warren.test';
   const first = await createGeneration({ dir, generation: 1, algorithm, trustDomain, now: now() });
@@ -438,61 +375,15 @@ export class CertificateAuthority {
 
   /** Rewrites state, trust bundles, every CRL and the hashed CRL folder. */
   async publish(): Promise<void> {
-    const now = this.now();
-    let roots = '';
-    let bundle = '';
-    for (const generation of this.generations) {
-      const rootPem = certificatePem(generation.root.certificate);
-      roots += rootPem;
-      bundle += rootPem + certificatePem(generation.intermediate.certificate);
-      await this.writeGenerationCrls(generation, now);
-    }
-    await writeFileAtomic(this.trustRootsPath, roots, 0o644);
-    await writeFileAtomic(this.trustBundlePath, bundle, 0o644);
-    const crl = this.crlPaths();
-    let crlBundle = '';
-    for (const file of crl.files) crlBundle += await readFile(file, 'utf8');
-    await writeFileAtomic(crl.bundle, crlBundle, 0o644);
-    await writeHashedCrlDir(crl.hashedDir, crl.files);
-    await writeState(this.dir, this.state);
-  }
-
-  private async writeGenerationCrls(generation: CaGeneration, now: Date): Promise<void> {
-    const { record } = generation;
-    const paths = generationPaths(this.dir, record.generation);
-    const leaves: CrlRevocation[] = this.state.issued
-      .filter((entry) => entry.generation === record.generation && entry.revoked)
-      .map((entry) => ({
-        serialHex: entry.serialHex,
-        at: new Date(entry.revoked?.at ?? now),
-        reason: entry.revoked?.reason ?? 'unspecified',
-      }));
-    const intermediates: CrlRevocation[] = record.intermediateRevoked
-      ? [
-          {
-            serialHex: record.intermediateSerialHex,
-            at: new Date(record.intermediateRevoked.at),
-            reason: record.intermediateRevoked.reason,
-          },
-        ]
-      : [];
-    record.rootCrlNumber += 1;
-    record.intermediateCrlNumber += 1;
-    const common = { algorithm: this.algorithm, now };
-    const rootCrl = await buildCrlPem({
-      ...common,
-      issuer: generation.root,
-      crlNumber: record.rootCrlNumber,
-      revoked: intermediates,
+    await publishTrust({
+      dir: this.dir,
+      state: this.state,
+      generations: this.generations,
+      crl: this.crlPaths(),
+      trustBundlePath: this.trustBundlePath,
+      trustRootsPath: this.trustRootsPath,
+      now: this.now(),
     });
-    const intermediateCrl = await buildCrlPem({
-      ...common,
-      issuer: generation.intermediate,
-      crlNumber: record.intermediateCrlNumber,
-      revoked: leaves,
-    });
-    await writeFileAtomic(paths.rootCrl, rootCrl, 0o644);
-    await writeFileAtomic(paths.intermediateCrl, intermediateCrl, 0o644);
   }
 
   /** Runs CA changes one after another, so concurrent calls never interleave file writes. */

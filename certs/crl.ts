@@ -14,6 +14,9 @@ import { writeFileAtomic } from './state.js';
 /** How long a CRL stays valid (nextUpdate − thisUpdate), in days. OpenSSL rejects stale CRLs. */
 export const crlValidityDays = 30;
 
+/** Opening a CA re-signs its CRLs when fewer than this many days remain before nextUpdate. */
+export const crlRefreshBeforeDays = 10;
+
 /** One revoked serial on a CRL. */
 export interface CrlRevocation {
   serialHex: string;
@@ -76,4 +79,15 @@ async function issuerHash(crlFile: string): Promise<string> {
   const hash = stdout.trim().split('\n')[0]?.trim() ?? '';
   if (!/^[0-9a-f]{8}$/.test(hash)) throw new Error(`openssl crl -hash gave "${hash}"`);
   return hash;
+}
+
+/** True when the CRL file is missing, unreadable or due for re-signing at `now`. */
+export async function crlNeedsRefresh(path: string, now: Date): Promise<boolean> {
+  try {
+    const crl = new x509.X509Crl(await readFile(path, 'utf8'));
+    const nextUpdate = crl.nextUpdate;
+    return nextUpdate === undefined || nextUpdate < addDays(now, crlRefreshBeforeDays);
+  } catch {
+    return true;
+  }
 }

@@ -8,7 +8,7 @@ export type {
   OpenCaOptions,
   ServerCertificateRequest,
   ValidityOptions,
-} from './ca.js';
+} from './requests.js';
 export { CertificateAuthority, openCa } from './ca.js';
 export type { ExtendedKeyUsageChoice } from './extensions.js';
 export type { ExpiryReport, ExpiryThresholds, InventoryEntry } from './inventory.js';

@@ -115,3 +115,26 @@ describe('certificate revocation lists', () => {
     expect((await readdir(hashedDir)).sort()).toEqual(expected.sort());
   });
 });
+
+describe('CRL freshness', () => {
+  it('opening a CA whose CRLs are near their nextUpdate re-signs them', async () => {
+    const own = await temporaryDir('certs-crl-refresh');
+    try {
+      let clock = new Date('2027-03-01T00:00:00Z');
+      await openCa({ dir: own.path, now: () => clock });
+      const { intermediate } = ca.crlPaths();
+      const path = intermediate.replace(dir.path, own.path);
+      const before = await crlNumber(path);
+      clock = new Date('2027-03-10T00:00:00Z');
+      await openCa({ dir: own.path, now: () => clock });
+      expect(await crlNumber(path)).toBe(before);
+      clock = new Date('2027-03-25T00:00:00Z');
+      await openCa({ dir: own.path, now: () => clock });
+      expect(await crlNumber(path)).toBe(before + 1);
+      const nextUpdate = await openssl('crl', '-in', path, '-noout', '-nextupdate');
+      expect(nextUpdate).toContain('Apr 24');
+    } finally {
+      await own.remove();
+    }
+  });
+});
