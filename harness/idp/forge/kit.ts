@@ -60,7 +60,10 @@ export interface ForgeInput {
   claims?: Claims;
   /** An identity the attacker really holds, base for tampering; default `acme-consumer`. */
   ownClaims?: Claims;
-  /** "Now" for time claims, seconds since the epoch; default the wall clock. */
+  /**
+   * "Now" for time claims, seconds since the epoch. Default: the wall clock read at each build,
+   * so a kit made at the start of a long run still builds fresh tokens. Fix it in unit tests.
+   */
   nowSeconds?: number;
   /** The verifier's clock tolerance the boundary cases straddle; default 60 s. */
   clockSkewSeconds?: number;
@@ -78,7 +81,8 @@ export interface ForgeKit {
   idp: ForgeInput['idp'];
   claims: Claims;
   ownClaims: Claims;
-  nowSeconds: number;
+  /** "Now" for the next build (fixed, or the wall clock). */
+  readonly nowSeconds: number;
   clockSkewSeconds: number;
   marginSeconds: number;
   attacker: AttackerMaterial;
@@ -116,23 +120,24 @@ function hostAttackerFiles(input: ForgeInput, attacker: AttackerMaterial): strin
 /** Prepares attacker material (and hosts its files on a running IdP) for the recipes. */
 export async function createForgeKit(input: ForgeInput): Promise<ForgeKit> {
   const attacker = await createAttackerMaterial();
-  const nowSeconds = input.nowSeconds ?? Math.floor(Date.now() / 1000);
   const claims = input.claims ?? demoClaims;
   const ownClaims = input.ownClaims ?? demoOwnClaims;
   const { idp } = input;
+  const now = () => input.nowSeconds ?? Math.floor(Date.now() / 1000);
   return {
     idp,
     claims,
     ownClaims,
-    nowSeconds,
+    get nowSeconds() {
+      return now();
+    },
     clockSkewSeconds: input.clockSkewSeconds ?? 60,
     marginSeconds: input.marginSeconds ?? 5,
     attacker,
     attackerBaseUrl: hostAttackerFiles(input, attacker),
-    fullClaims: (overrides = {}) =>
-      idp.claimsFor({ ...claims, ...overrides }, { issuedAt: nowSeconds }),
-    legitToken: (alg = 'ES256') => idp.mint(claims, { alg, issuedAt: nowSeconds }),
-    ownToken: (alg = 'ES256') => idp.mint(ownClaims, { alg, issuedAt: nowSeconds }),
+    fullClaims: (overrides = {}) => idp.claimsFor({ ...claims, ...overrides }, { issuedAt: now() }),
+    legitToken: (alg = 'ES256') => idp.mint(claims, { alg, issuedAt: now() }),
+    ownToken: (alg = 'ES256') => idp.mint(ownClaims, { alg, issuedAt: now() }),
   };
 }
 

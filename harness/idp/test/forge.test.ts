@@ -357,7 +357,7 @@ describe('forged-token catalogue', () => {
   beforeAll(async () => {
     keysDir = mkdtempSync(join(tmpdir(), 'warren-forge-'));
     idp = await startIdp({ port: 0, keysDir });
-    kit = await createForgeKit({ idp });
+    kit = await createForgeKit({ idp, nowSeconds: Math.floor(Date.now() / 1000) });
   });
   afterAll(async () => {
     await idp.stop();
@@ -374,6 +374,17 @@ describe('forged-token catalogue', () => {
       expect(recipe.reference).toMatch(/RFC \d{4}|CVE-\d{4}-\d+|CWE-\d+/);
       expect(recipe.expected === 'reject').toBe(recipe.caughtBy !== undefined);
     }
+  });
+
+  it('follows the wall clock unless a time is fixed, so a long run keeps building fresh tokens', async () => {
+    const live = await createForgeKit({ idp, attackerBaseUrl: 'http://attacker.invalid' });
+    expect(Math.abs(live.nowSeconds - Date.now() / 1000)).toBeLessThan(2);
+    const fixed = await createForgeKit({
+      idp,
+      nowSeconds: 1_000,
+      attackerBaseUrl: 'http://a.invalid',
+    });
+    expect(fixed.fullClaims()).toMatchObject({ iat: 1_000, exp: 1_300 });
   });
 
   it('has a shape check for every recipe', () => {
