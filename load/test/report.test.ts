@@ -98,16 +98,17 @@ describe('load reports', () => {
     writeFileSync(file, renderHtmlReport(summary, store));
     const { value, pageErrors } = await withReportPage(file, async (page) => {
       await page.waitForSelector('body[data-ready="true"]');
-      return page.evaluate(() => ({
-        verdict: document.getElementById('verdict')?.textContent,
-        thresholds: document.getElementById('threshold-count')?.textContent,
-        lines: document.querySelectorAll('svg.latency-over-time polyline').length,
-        rateBars: document.querySelectorAll('svg.latency-over-time rect.rate').length,
-        bins: [...document.querySelectorAll('svg.distribution rect.bin')].filter(
-          (bar) => Number(bar.getAttribute('height')) > 0,
-        ).length,
-        plotWidth: document.querySelector('svg.distribution')?.getBoundingClientRect().width,
-      }));
+      const heights = await page
+        .locator('svg.distribution rect.bin')
+        .evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute('height'))));
+      return {
+        verdict: await page.locator('#verdict').textContent(),
+        thresholds: await page.locator('#threshold-count').textContent(),
+        lines: await page.locator('svg.latency-over-time polyline').count(),
+        rateBars: await page.locator('svg.latency-over-time rect.rate').count(),
+        bins: heights.filter((height) => height > 0).length,
+        plotWidth: (await page.locator('svg.distribution').boundingBox())?.width ?? 0,
+      };
     });
     expect(pageErrors).toEqual([]);
     expect(value.verdict).toBe('FAILED (exit 99)');
