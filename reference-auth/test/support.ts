@@ -148,7 +148,7 @@ export async function startService(options: ServiceOptions): Promise<TestService
   });
   const policy = options.policyText
     ? parsePolicy(options.policyText, 'test-policy.yaml')
-    : await readPolicyFile(demoPolicyPath);
+    : await readPolicyFile(config.policyFile || demoPolicyPath);
   const logger = options.logLines
     ? pino({ level: 'info' }, { write: (line: string) => void options.logLines?.push(line) })
     : pino({ level: 'silent' });
