@@ -1,258 +1,234 @@
 import type { Claims } from '../mint.js';
-import {
-  forged,
-  signedToken,
-  type CaughtBy,
-  type ForgeCase,
-  type ForgeCategory,
-  type ForgeKit,
-} from './kit.js';
+import { forged, signedToken, type ForgeCase, type ForgeCategory, type ForgeKit } from './kit.js';
 
-/** An IdP-signed token for the target identity with `change` applied to its claims. */
-function idpToken(kit: ForgeKit, change: (kit: ForgeKit) => Claims) {
-  const claims = { ...kit.fullClaims(), ...change(kit) };
-  return forged(kit, kit.idp.mint(claims, { issuedAt: kit.nowSeconds }));
+/** An IdP-signed recipe: the target's legitimate claims with some changed. */
+interface ClaimRecipe {
+  category: ForgeCategory;
+  variant: string;
+  title: string;
+  reference: string;
+  /** Claims replacing the legitimate ones; `undefined` removes a claim. */
+  claims: (kit: ForgeKit) => Claims;
+  /** Default `reject` (caught by the claim checks). */
+  expected?: 'reject' | 'accept';
+  assumes?: string;
 }
 
-function claimCase(
-  category: ForgeCategory,
-  variant: string,
-  title: string,
-  reference: string,
-  change: (kit: ForgeKit) => Claims,
-  extra: { expected?: 'reject' | 'accept'; caughtBy?: CaughtBy; assumes?: string } = {},
-): ForgeCase {
-  const expected = extra.expected ?? 'reject';
+function claimCase(recipe: ClaimRecipe): ForgeCase {
+  const { category, variant, claims, expected = 'reject', ...text } = recipe;
   return {
     id: `forge.${category}.${variant}`,
     category,
-    title,
-    reference,
+    ...text,
     expected,
-    ...(expected === 'reject' ? { caughtBy: extra.caughtBy ?? 'claims' } : {}),
-    ...(extra.assumes === undefined ? {} : { assumes: extra.assumes }),
-    build: (kit) => idpToken(kit, change),
+    ...(expected === 'reject' ? { caughtBy: 'claims' as const } : {}),
+    build: (kit) => {
+      const now = kit.nowSeconds;
+      const full = { ...kit.fullClaims(), ...claims(kit) };
+      return forged(kit, kit.idp.mint(full, { issuedAt: now }));
+    },
   };
 }
 
 const exp = 'RFC 7519 §4.1.4 (reject on or after exp, small leeway)';
 const nbf = 'RFC 7519 §4.1.5 (reject before nbf, small leeway)';
 const iat = 'RFC 7519 §4.1.6; RFC 8725 §3.10';
-const skewNote = (kit: ForgeKit) => kit.clockSkewSeconds;
+const numericDate = 'RFC 7519 §2 (NumericDate is a number)';
+const skewAssumed = 'clock tolerance = the kit clockSkewSeconds';
+
+/** Valid from ten minutes ago, so only `exp` decides. */
+function issuedEarlier(kit: ForgeKit, expSeconds: number): Claims {
+  return { iat: kit.nowSeconds - 600, nbf: kit.nowSeconds - 600, exp: expSeconds };
+}
 
 const validity: ForgeCase[] = [
-  claimCase(
-    'validity',
-    'control-valid',
-    'a plain valid IdP token for the target',
-    'RFC 7519 §7.2',
-    () => ({}),
-    {
-      expected: 'accept',
-    },
-  ),
-  claimCase('validity', 'expired-long-ago', 'IdP token that expired a day ago', exp, (kit) => ({
-    iat: kit.nowSeconds - 86_400 - 300,
-    nbf: kit.nowSeconds - 86_400 - 300,
-    exp: kit.nowSeconds - 86_400,
-  })),
-  claimCase(
-    'validity',
-    'exp-at-skew-edge',
-    'exp exactly now - skew (expired at the leeway edge)',
-    exp,
-    (kit) => ({
-      iat: kit.nowSeconds - 600,
-      nbf: kit.nowSeconds - 600,
-      exp: kit.nowSeconds - skewNote(kit),
+  {
+    variant: 'control-valid',
+    title: 'a plain valid IdP token for the target',
+    reference: 'RFC 7519 §7.2',
+    claims: () => ({}),
+    expected: 'accept' as const,
+  },
+  {
+    variant: 'expired-long-ago',
+    title: 'IdP token that expired a day ago',
+    reference: exp,
+    claims: (kit: ForgeKit) => ({
+      iat: kit.nowSeconds - 86_700,
+      nbf: kit.nowSeconds - 86_700,
+      exp: kit.nowSeconds - 86_400,
     }),
-    { assumes: 'clock tolerance = the kit clockSkewSeconds' },
-  ),
-  claimCase(
-    'validity',
-    'exp-beyond-skew',
-    'exp 1 s beyond the skew window',
-    exp,
-    (kit) => ({
-      iat: kit.nowSeconds - 600,
-      nbf: kit.nowSeconds - 600,
-      exp: kit.nowSeconds - skewNote(kit) - 1,
-    }),
-    { assumes: 'clock tolerance = the kit clockSkewSeconds' },
-  ),
-  claimCase(
-    'validity',
-    'control-exp-inside-skew',
-    'exp half a skew in the past: still accepted',
-    exp,
-    (kit) => ({
-      iat: kit.nowSeconds - 600,
-      nbf: kit.nowSeconds - 600,
-      exp: kit.nowSeconds - Math.floor(skewNote(kit) / 2),
-    }),
-    { expected: 'accept', assumes: 'clock tolerance = the kit clockSkewSeconds' },
-  ),
-  claimCase('validity', 'nbf-far-future', 'nbf a day ahead', nbf, (kit) => ({
-    nbf: kit.nowSeconds + 86_400,
-    exp: kit.nowSeconds + 86_400 + 300,
-  })),
-  claimCase(
-    'validity',
-    'nbf-beyond-skew',
-    'nbf just beyond the skew window (+ margin)',
-    nbf,
-    (kit) => ({
-      nbf: kit.nowSeconds + skewNote(kit) + kit.marginSeconds,
-    }),
-    { assumes: 'clock tolerance = the kit clockSkewSeconds' },
-  ),
-  claimCase(
-    'validity',
-    'control-nbf-inside-skew',
-    'nbf half a skew ahead: still accepted',
-    nbf,
-    (kit) => ({
-      nbf: kit.nowSeconds + Math.floor(skewNote(kit) / 2),
-    }),
-    { expected: 'accept', assumes: 'clock tolerance = the kit clockSkewSeconds' },
-  ),
-  claimCase(
-    'validity',
-    'iat-beyond-skew',
-    'iat in the future beyond the skew window (+ margin)',
-    iat,
-    (kit) => ({
-      iat: kit.nowSeconds + skewNote(kit) + kit.marginSeconds,
-    }),
-    { assumes: 'the verifier refuses a future iat (jose: maxTokenAge set)' },
-  ),
-  claimCase(
-    'validity',
-    'exp-as-string',
-    'exp written as a string, far in the future',
-    'RFC 7519 §2 (NumericDate is a number)',
-    (kit) => ({
-      exp: String(kit.nowSeconds + 3_600),
-    }),
-  ),
-  claimCase(
-    'validity',
-    'nbf-as-string',
-    'nbf written as a string',
-    'RFC 7519 §2 (NumericDate is a number)',
-    (kit) => ({
-      nbf: String(kit.nowSeconds + 3_600),
-    }),
-  ),
-  claimCase('validity', 'exp-before-nbf', 'exp before nbf, both around now', exp, (kit) => ({
-    nbf: kit.nowSeconds + 3_600,
-    exp: kit.nowSeconds + 1_800,
-  })),
-];
+  },
+  {
+    variant: 'exp-at-skew-edge',
+    title: 'exp exactly now - skew (expired at the leeway edge)',
+    reference: exp,
+    claims: (kit: ForgeKit) => issuedEarlier(kit, kit.nowSeconds - kit.clockSkewSeconds),
+    assumes: skewAssumed,
+  },
+  {
+    variant: 'exp-beyond-skew',
+    title: 'exp 1 s beyond the skew window',
+    reference: exp,
+    claims: (kit: ForgeKit) => issuedEarlier(kit, kit.nowSeconds - kit.clockSkewSeconds - 1),
+    assumes: skewAssumed,
+  },
+  {
+    variant: 'control-exp-inside-skew',
+    title: 'exp half a skew in the past: still accepted',
+    reference: exp,
+    claims: (kit: ForgeKit) =>
+      issuedEarlier(kit, kit.nowSeconds - Math.floor(kit.clockSkewSeconds / 2)),
+    expected: 'accept' as const,
+    assumes: skewAssumed,
+  },
+  {
+    variant: 'nbf-far-future',
+    title: 'nbf a day ahead',
+    reference: nbf,
+    claims: (kit: ForgeKit) => ({ nbf: kit.nowSeconds + 86_400, exp: kit.nowSeconds + 86_700 }),
+  },
+  {
+    variant: 'nbf-beyond-skew',
+    title: 'nbf just beyond the skew window (+ margin)',
+    reference: nbf,
+    claims: (kit: ForgeKit) => ({ nbf: kit.nowSeconds + kit.clockSkewSeconds + kit.marginSeconds }),
+    assumes: skewAssumed,
+  },
+  {
+    variant: 'control-nbf-inside-skew',
+    title: 'nbf half a skew ahead: still accepted',
+    reference: nbf,
+    claims: (kit: ForgeKit) => ({ nbf: kit.nowSeconds + Math.floor(kit.clockSkewSeconds / 2) }),
+    expected: 'accept' as const,
+    assumes: skewAssumed,
+  },
+  {
+    variant: 'iat-beyond-skew',
+    title: 'iat in the future beyond the skew window (+ margin)',
+    reference: iat,
+    claims: (kit: ForgeKit) => ({ iat: kit.nowSeconds + kit.clockSkewSeconds + kit.marginSeconds }),
+    assumes: 'the verifier refuses a future iat (jose: maxTokenAge set)',
+  },
+  {
+    variant: 'exp-as-string',
+    title: 'exp written as a string, an hour ahead',
+    reference: numericDate,
+    claims: (kit: ForgeKit) => ({ exp: String(kit.nowSeconds + 3_600) }),
+  },
+  {
+    variant: 'nbf-as-string',
+    title: 'nbf written as a string',
+    reference: numericDate,
+    claims: (kit: ForgeKit) => ({ nbf: String(kit.nowSeconds + 3_600) }),
+  },
+  {
+    variant: 'exp-before-nbf',
+    title: 'exp before nbf, both within the hour',
+    reference: exp,
+    claims: (kit: ForgeKit) => ({ nbf: kit.nowSeconds + 3_600, exp: kit.nowSeconds + 1_800 }),
+  },
+].map((recipe) => claimCase({ category: 'validity', ...recipe }));
 
-const audReference = 'RFC 7519 §4.1.3, §7.2; RFC 8725 §3.9';
-const issReference = 'RFC 7519 §4.1.1; RFC 8725 §3.8; RFC 8414 §3.3 (exact match)';
+const aud = 'RFC 7519 §4.1.3, §7.2; RFC 8725 §3.9';
+const iss = 'RFC 7519 §4.1.1; RFC 8725 §3.8; RFC 8414 §3.3 (exact match)';
+const stagingIssuer = 'https://idp.staging.example';
 
 const audienceIssuer: ForgeCase[] = [
-  claimCase(
-    'audience-issuer',
-    'aud-other-service',
-    'aud "grafana" (token for another service)',
-    audReference,
-    () => ({ aud: 'grafana' }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'aud-other-environment',
-    'aud "rabbitmq-staging"',
-    audReference,
-    () => ({ aud: 'rabbitmq-staging' }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'aud-prefix-extended',
-    'aud "rabbitmq.evil" (prefix match trap)',
-    audReference,
-    (kit) => ({ aud: `${kit.idp.audience}.evil` }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'aud-wrong-case',
-    'aud in upper case (aud is case-sensitive)',
-    audReference,
-    (kit) => ({ aud: kit.idp.audience.toUpperCase() }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'aud-array-without-ours',
-    'aud ["grafana","vault"]',
-    audReference,
-    () => ({ aud: ['grafana', 'vault'] }),
-  ),
-  claimCase('audience-issuer', 'aud-empty-string', 'aud ""', audReference, () => ({ aud: '' })),
-  claimCase('audience-issuer', 'aud-missing', 'no aud claim', audReference, () => ({
-    aud: undefined,
-  })),
-  claimCase(
-    'audience-issuer',
-    'iss-staging',
-    'iss "https://idp.staging.example", signed by this IdP key',
-    issReference,
-    () => ({ iss: 'https://idp.staging.example' }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'iss-trailing-slash',
-    'iss with a trailing slash',
-    issReference,
-    (kit) => ({ iss: `${kit.idp.issuer}/` }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'iss-upper-case-scheme',
-    'iss with an upper-case scheme',
-    issReference,
-    (kit) => ({ iss: kit.idp.issuer.replace('http://', 'HTTP://') }),
-  ),
-  claimCase(
-    'audience-issuer',
-    'iss-https',
-    'iss with https instead of http',
-    issReference,
-    (kit) => ({ iss: kit.idp.issuer.replace('http://', 'https://') }),
-  ),
-  claimCase('audience-issuer', 'iss-missing', 'no iss claim', issReference, () => ({
-    iss: undefined,
-  })),
+  ...[
+    {
+      variant: 'aud-other-service',
+      title: 'aud "grafana" (a token for another service)',
+      reference: aud,
+      claims: () => ({ aud: 'grafana' }),
+    },
+    {
+      variant: 'aud-other-environment',
+      title: 'aud "rabbitmq-staging"',
+      reference: aud,
+      claims: () => ({ aud: 'rabbitmq-staging' }),
+    },
+    {
+      variant: 'aud-prefix-extended',
+      title: 'aud "rabbitmq.evil" (prefix match trap)',
+      reference: aud,
+      claims: (kit: ForgeKit) => ({ aud: `${kit.idp.audience}.evil` }),
+    },
+    {
+      variant: 'aud-wrong-case',
+      title: 'aud in upper case (aud is case-sensitive)',
+      reference: aud,
+      claims: (kit: ForgeKit) => ({ aud: kit.idp.audience.toUpperCase() }),
+    },
+    {
+      variant: 'aud-array-without-ours',
+      title: 'aud ["grafana","vault"]',
+      reference: aud,
+      claims: () => ({ aud: ['grafana', 'vault'] }),
+    },
+    { variant: 'aud-empty-string', title: 'aud ""', reference: aud, claims: () => ({ aud: '' }) },
+    {
+      variant: 'aud-missing',
+      title: 'no aud claim',
+      reference: aud,
+      claims: () => ({ aud: undefined }),
+    },
+    {
+      variant: 'iss-staging',
+      title: `iss "${stagingIssuer}", signed by this IdP's key`,
+      reference: iss,
+      claims: () => ({ iss: stagingIssuer }),
+    },
+    {
+      variant: 'iss-trailing-slash',
+      title: 'iss with a trailing slash',
+      reference: iss,
+      claims: (kit: ForgeKit) => ({ iss: `${kit.idp.issuer}/` }),
+    },
+    {
+      variant: 'iss-upper-case-scheme',
+      title: 'iss with an upper-case scheme',
+      reference: iss,
+      claims: (kit: ForgeKit) => ({ iss: kit.idp.issuer.replace('http://', 'HTTP://') }),
+    },
+    {
+      variant: 'iss-https',
+      title: 'iss with https instead of http',
+      reference: iss,
+      claims: (kit: ForgeKit) => ({ iss: kit.idp.issuer.replace('http://', 'https://') }),
+    },
+    {
+      variant: 'iss-missing',
+      title: 'no iss claim',
+      reference: iss,
+      claims: () => ({ iss: undefined }),
+    },
+  ].map((recipe) => claimCase({ category: 'audience-issuer', ...recipe })),
   {
     id: 'forge.audience-issuer.staging-idp-key',
     category: 'audience-issuer',
     title: 'a token of the staging IdP (its own key and kid, iss staging)',
-    reference: `${issReference}; RFC 7515 §4.1.4`,
+    reference: `${iss}; RFC 7515 §4.1.4`,
     expected: 'reject',
     caughtBy: 'key-lookup',
     build: (kit) => {
       const header = { alg: 'ES256', kid: kit.attacker.staging.kid, typ: 'JWT' };
-      const claims = kit.fullClaims({ iss: 'https://idp.staging.example' });
+      const claims = kit.fullClaims({ iss: stagingIssuer });
       return forged(kit, signedToken(header, claims, 'ES256', kit.attacker.staging.privateKey));
     },
   },
 ];
 
-const missingReference = 'RFC 7519 §4.1; the demo claims sub, tenant_id, workload';
-
 const missing: ForgeCase[] = (['exp', 'sub', 'iat', 'tenant_id', 'workload'] as const).map(
   (claim) =>
-    claimCase(
-      'missing-claim',
-      claim.replace('_', '-'),
-      `no "${claim}" claim`,
-      missingReference,
-      () => ({ [claim]: undefined }),
-      {
-        assumes: `the verifier requires "${claim}"`,
-      },
-    ),
+    claimCase({
+      category: 'missing-claim',
+      variant: claim.replace('_', '-'),
+      title: `no "${claim}" claim`,
+      reference: 'RFC 7519 §4.1; the demo claims sub, tenant_id, workload',
+      claims: () => ({ [claim]: undefined }),
+      assumes: `the verifier requires "${claim}"`,
+    }),
 );
 
 /** Time, audience, issuer and required-claim cases (IdP-signed, wrong claims). */
