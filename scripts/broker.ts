@@ -12,6 +12,8 @@ import {
   installBroker,
   isBrokerVersion,
   listBrokers,
+  measureBootTimes,
+  purgeBroker,
   startBroker,
   stopBroker,
 } from '../harness/broker/index.js';
@@ -24,6 +26,7 @@ commands:
   down      stop brokers (node and epmd, by recorded PID)
   status    list brokers (--json: version and amqp/amqps/management URLs of each)
   logs      print the end of a broker's log (--lines N, default 60)
+  bench     measure first-boot, warm-boot and stop times (--runs N warm runs, default 3)
 flags:
   --version 3.10|4.0|all      default all
   --instance NAME             a named extra instance (one version only); default v3-10 / v4-0
@@ -35,6 +38,7 @@ flags:
   --no-crl-check              do not check client certificates against CRLs
   --fallback-internal         chain the internal backend after http (fail-open, for probes)
   --auth-timeout-ms N         auth_http request/connection timeout; default 2000
+  --purge                     with down: also delete the instance's data, logs and config
   --json                      machine-readable output (status, up)`;
 
 const flagSpec = {
@@ -48,7 +52,9 @@ const flagSpec = {
   'no-crl-check': { type: 'boolean', default: false },
   'fallback-internal': { type: 'boolean', default: false },
   'auth-timeout-ms': { type: 'string' },
+  purge: { type: 'boolean', default: false },
   lines: { type: 'string', default: '60' },
+  runs: { type: 'string', default: '3' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -117,11 +123,12 @@ async function up(versions: BrokerVersion[], flags: Flags): Promise<void> {
 }
 
 async function down(versions: BrokerVersion[], flags: Flags): Promise<void> {
-  const instances = flags.instance
-    ? [flags.instance]
-    : listBrokers()
-        .filter((b) => versions.includes(b.version))
-        .map((b) => b.instance);
+  const recorded = listBrokers()
+    .filter((b) => versions.includes(b.version))
+    .map((b) => b.instance);
+  // --purge without --instance also clears the default instances, which may have no state left.
+  const defaults = flags.purge ? versions.map(defaultInstanceOf) : [];
+  const instances = flags.instance ? [flags.instance] : [...new Set([...recorded, ...defaults])];
   if (instances.length === 0) console.log('no Warren brokers recorded; nothing to stop');
   for (const instance of instances) {
     const result = await stopBroker(instance);
@@ -129,6 +136,10 @@ async function down(versions: BrokerVersion[], flags: Flags): Promise<void> {
       ? `stopped PIDs ${result.stoppedPids.join(', ')}`
       : 'not running';
     console.log(`${instance}: ${what}`);
+    if (flags.purge) {
+      await purgeBroker(instance);
+      console.log(`${instance}: data, logs and config deleted`);
+    }
   }
 }
 
@@ -162,6 +173,22 @@ function logs(versions: BrokerVersion[], flags: Flags): void {
   for (const instance of instances) {
     console.log(`==> ${instance}`);
     console.log(brokerLogTail(instance, lines) || '(no log yet)');
+  }
+}
+
+async function bench(versions: BrokerVersion[], flags: Flags): Promise<void> {
+  const runs = optionalInt(flags.runs, '--runs') ?? 3;
+  for (const version of versions) {
+    await installBroker(version, (line) => console.error(`install: ${line}`));
+    const times = await measureBootTimes(version, runs);
+    if (flags.json) {
+      console.log(JSON.stringify(times));
+      continue;
+    }
+    const list = (values: number[]) => values.map((ms) => `${ms}`).join(', ');
+    console.log(`RabbitMQ ${version}: first boot ${times.firstBootMs} ms`);
+    console.log(`  warm boots (ms): ${list(times.warmBootMs)}`);
+    console.log(`  stops (ms):      ${list(times.stopMs)}`);
   }
 }
 
@@ -207,6 +234,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'logs':
       logs(versions, flags);
+      return 0;
+    case 'bench':
+      await bench(versions, flags);
       return 0;
     default:
       console.error(`unknown command "${command}"\n${usage}`);

@@ -1,4 +1,6 @@
-import type { ResolvedBrokerOptions } from './options.js';
+import { createHash, randomBytes } from 'node:crypto';
+
+import type { InternalUser, ResolvedBrokerOptions } from './options.js';
 import type { BrokerPorts } from './versions.js';
 
 /** Broker-side paths (inside the chroot for 4.0) the configuration refers to. */
@@ -159,12 +161,31 @@ export function renderEnabledPlugins(): string {
   return `[${plugins.join(',')}].\n`;
 }
 
-/** Definitions loaded at boot: only the vhosts (users and permissions come from the backend). */
-export function renderDefinitions(vhosts: readonly string[]): string {
+/**
+ * Definitions loaded at boot: the vhosts, and the internal users if any (users of the HTTP
+ * backend are not defined on the broker at all). Holds password hashes: write it 0600.
+ */
+export function renderDefinitions(
+  vhosts: readonly string[],
+  internalUsers: readonly InternalUser[] = [],
+): string {
   const definitions = {
     vhosts: vhosts.map((name) => ({ name })),
-    users: [],
-    permissions: [],
+    users: internalUsers.map((user) => ({
+      name: user.username,
+      password_hash: hashInternalPassword(user.password),
+      hashing_algorithm: 'rabbit_password_hashing_sha256',
+      tags: user.tags ?? [],
+    })),
+    permissions: internalUsers.flatMap((user) =>
+      (user.vhosts ?? []).map((vhost) => ({
+        user: user.username,
+        vhost,
+        configure: '.*',
+        write: '.*',
+        read: '.*',
+      })),
+    ),
     topic_permissions: [],
     parameters: [],
     global_parameters: [],
@@ -178,4 +199,13 @@ export function renderDefinitions(vhosts: readonly string[]): string {
 
 function erlangString(value: string): string {
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * RabbitMQ's `rabbit_password_hashing_sha256` format: base64(salt ‖ SHA-256(salt ‖ password))
+ * with a 4-byte random salt, so definitions never hold a password in clear.
+ */
+export function hashInternalPassword(password: string, salt: Buffer = randomBytes(4)): string {
+  const digest = createHash('sha256').update(salt).update(password, 'utf8').digest();
+  return Buffer.concat([salt, digest]).toString('base64');
 }

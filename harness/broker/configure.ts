@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 import type { CertificateAuthority } from '../../certs/index.js';
@@ -191,7 +191,11 @@ async function writeConfigFiles(
   await writeFile(files.rabbitmqConf, renderRabbitmqConf(input));
   await writeFile(files.advancedConfig, renderAdvancedConfig(input));
   await writeFile(files.enabledPlugins, renderEnabledPlugins());
-  await writeFile(files.definitions, renderDefinitions(options.vhosts));
+  // Holds internal users' password hashes: owner-only.
+  await writeFile(files.definitions, renderDefinitions(options.vhosts, options.internalUsers), {
+    mode: 0o600,
+  });
+  await chmod(files.definitions, 0o600);
   // An empty env file keeps the machine's /etc/rabbitmq/rabbitmq-env.conf out of our node.
   await writeFile(hostPath(layout, 'rabbitmq-env.conf'), '# Warren: no overrides\n');
   return files;

@@ -2,6 +2,8 @@
  * Real local RabbitMQ brokers (3.10 on the host, 4.0 in a debootstrap root) with the HTTP auth
  * backend and a mutual-TLS listener. See harness/broker/README.md.
  */
+export type { BootTimes } from './boot-bench.js';
+export { measureBootTimes } from './boot-bench.js';
 export type {
   BrokerEndpoints,
   BrokerFiles,
@@ -19,6 +21,7 @@ export {
   defaultInstanceOf,
   launchBroker,
   listBrokers,
+  purgeBroker,
   refreshBrokerCrls,
   startBroker,
   stopBroker,
@@ -29,6 +32,7 @@ export type {
   BrokerOptions,
   CacheOptions,
   CertLoginFrom,
+  InternalUser,
   ResolvedBrokerOptions,
 } from './options.js';
 export { brokerDefaults, resolveBrokerOptions } from './options.js';

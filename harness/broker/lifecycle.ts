@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -12,7 +13,7 @@ import { hostRabbitmqBin } from './install.js';
 import { hostPath, instanceHostDir, releaseSlot } from './layout.js';
 import { copyCrls } from './tls-material.js';
 import type { BrokerOptions } from './options.js';
-import { defaultInstance, resolveBrokerOptions } from './options.js';
+import { defaultInstance, redactOptions, resolveBrokerOptions } from './options.js';
 import { isProcessAlive, signalProcess, spawnDetached, waitForExit } from './processes.js';
 import type { BrokerStateRecord, RecordedProcess } from './state.js';
 import {
@@ -51,7 +52,7 @@ export async function startBroker(
   const resolved = resolveBrokerOptions(options);
   const existing = readBrokerState(resolved.instance);
   if (existing && liveProcesses(existing).length > 0) {
-    return reuseRunning(existing, JSON.stringify(resolved));
+    return reuseRunning(existing, JSON.stringify(redactOptions(resolved)));
   }
   if (existing) await stopBroker(resolved.instance); // leftovers of a crashed node
   const configured = await configureBroker(resolved, context);
@@ -71,7 +72,7 @@ export async function launchBroker(configured: ConfiguredBroker): Promise<Runnin
     brokerDir: configured.layout.brokerDir,
     nodeEnv: configured.node.env,
     ports: configured.ports,
-    options,
+    options: redactOptions(options),
     processes: [],
     startedAt: new Date(started).toISOString(),
   };
@@ -343,4 +344,23 @@ export async function refreshBrokerCrls(
   ca: CertificateAuthority,
 ): Promise<void> {
   await copyCrls(ca, broker.layout);
+}
+
+/**
+ * Deletes an instance's folder (data, logs, generated config, TLS copies), so the next start is
+ * a first boot. Refuses while the instance runs; a missing folder is fine.
+ */
+export async function purgeBroker(instance: string): Promise<void> {
+  const record = readBrokerState(instance);
+  if (record && liveProcesses(record).length > 0) {
+    throw brokerError(`instance ${instance} is running; stop it before purging`);
+  }
+  const hostDir = instanceHostDir(instance);
+  if (!existsSync(hostDir)) {
+    await rm(hostDir, { force: true }); // a dangling symlink to a removed root
+    return;
+  }
+  const realDir = realpathSync(hostDir);
+  await rm(realDir, { recursive: true, force: true });
+  await rm(hostDir, { recursive: true, force: true });
 }

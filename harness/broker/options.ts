@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 import type { BrokerPorts, BrokerVersion } from './versions.js';
 import { isBrokerVersion } from './versions.js';
@@ -22,6 +24,17 @@ export interface CacheOptions {
   ttlMs?: number;
   /** Cache refusals too (`auth_cache.cache_refusals`); default false. */
   cacheRefusals?: boolean;
+}
+
+/** A user of the broker's own `internal` database (only consulted with `fallbackInternal`). */
+export interface InternalUser {
+  username: string;
+  /** Stored only as RabbitMQ's salted SHA-256 hash in definitions.json (0600), never in clear. */
+  password: string;
+  /** User tags, e.g. ['administrator'] for a Warren-only management user; default none. */
+  tags?: string[];
+  /** Vhosts granted full configure/write/read; default none. */
+  vhosts?: string[];
 }
 
 /** What a caller may choose when starting a local broker. Everything but `version` is optional. */
@@ -49,6 +62,8 @@ export interface BrokerOptions {
   authTimeoutMs?: number;
   /** Append the `internal` backend after http/cache (a fail-open chain, for probes); default false. */
   fallbackInternal?: boolean;
+  /** Users created in the internal database at boot; they matter only with `fallbackInternal`. */
+  internalUsers?: InternalUser[];
   /** Virtual hosts created at boot; default `/`, `acme`, `globex`. */
   vhosts?: string[];
   /** Port overrides; unset ports come from the version's plan for the instance's slot. */
@@ -69,6 +84,7 @@ export interface ResolvedBrokerOptions {
   crlCheck: boolean;
   authTimeoutMs: number;
   fallbackInternal: boolean;
+  internalUsers: InternalUser[];
   vhosts: string[];
   portOverrides: Partial<BrokerPorts>;
   readyTimeoutMs: number;
@@ -130,6 +146,7 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
       brokerDefaults.authTimeoutMs,
     ),
     fallbackInternal: options.fallbackInternal ?? false,
+    internalUsers: checkInternalUsers(options.internalUsers ?? []),
     vhosts: checkVhosts(options.vhosts ?? [...brokerDefaults.vhosts]),
     portOverrides: checkPorts(options.ports ?? {}),
     readyTimeoutMs: checkPositive(
@@ -194,6 +211,19 @@ function checkVhosts(vhosts: string[]): string[] {
   return [...new Set(vhosts)];
 }
 
+function checkInternalUsers(users: InternalUser[]): InternalUser[] {
+  for (const [index, user] of users.entries()) {
+    if (!user.username || !user.password) {
+      throw badOption(`internalUsers[${index}]`, 'needs a username and a password');
+    }
+    if (user.username.startsWith('guest')) {
+      // loopback_users matches names starting with guest (RABBITMQ.md section 6).
+      throw badOption(`internalUsers[${index}].username`, 'must not start with "guest"');
+    }
+  }
+  return users.map((user) => ({ ...user, tags: user.tags ?? [], vhosts: user.vhosts ?? [] }));
+}
+
 function checkPorts(ports: Partial<BrokerPorts>): Partial<BrokerPorts> {
   for (const [key, port] of Object.entries(ports)) {
     if (port === undefined) continue;
@@ -209,4 +239,19 @@ function checkPorts(ports: Partial<BrokerPorts>): Partial<BrokerPorts> {
 
 function badOption(field: string, problem: string): WarrenError {
   return new WarrenError(ErrorCode.BadOption, `broker option ${field}: ${problem}`);
+}
+
+/**
+ * The options with internal users' passwords replaced by a short SHA-256 prefix: what state.json
+ * records and what "already running with the same options?" compares. Secrets never reach disk
+ * outside the hashed definitions.
+ */
+export function redactOptions(options: ResolvedBrokerOptions): ResolvedBrokerOptions {
+  return {
+    ...options,
+    internalUsers: options.internalUsers.map((user) => ({
+      ...user,
+      password: `sha256:${createHash('sha256').update(user.password).digest('hex').slice(0, 12)}`,
+    })),
+  };
 }
