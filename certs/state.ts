@@ -62,12 +62,18 @@ export async function readState(dir: string): Promise<CaState | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const state = JSON.parse(text) as CaState;
+  const broken = new WarrenError(
+    ErrorCode.CaState,
+    `${join(dir, stateFileName)} is not a Warren CA state file; move the folder away to start anew`,
+  );
+  let state: CaState;
+  try {
+    state = JSON.parse(text) as CaState;
+  } catch {
+    throw broken;
+  }
   if (state.format !== 1 || !Array.isArray(state.generations) || !Array.isArray(state.issued)) {
-    throw new WarrenError(
-      ErrorCode.CaState,
-      `${join(dir, stateFileName)} is not a Warren CA state file; move the folder away to start anew`,
-    );
+    throw broken;
   }
   return state;
 }

@@ -38,6 +38,11 @@ beforeAll(async () => {
     subject,
     spiffeId: 'spiffe://warren.test/ns/acme/sa/erl',
   });
+  clients['ed25519'] = await ca.issueClientCertificate({
+    name: 'ed25519',
+    subject,
+    keyAlgorithm: 'ed25519',
+  });
   clients['rsa'] = await ca.issueClientCertificate({
     name: 'rsa',
     subject,
@@ -113,6 +118,7 @@ describe('Erlang/OTP ssl (RabbitMQ TLS listener settings)', () => {
   it.each([
     ['an ECDSA client certificate with a SPIFFE ID', 'accepted', 'good'],
     ['an RSA client certificate from the ECDSA CA', 'accepted', 'rsa'],
+    ['an Ed25519 client certificate (TLS 1.3)', 'accepted', 'ed25519'],
     ['a revoked client certificate', 'refused certificate_revoked', 'revoked'],
     ['an expired client certificate', 'refused certificate_expired', 'expired'],
     ['a not-yet-valid client certificate', 'refused certificate_expired', 'notYetValid'],

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isWarrenError } from '../../lib/errors.js';
@@ -192,6 +192,17 @@ describe('issued certificates', () => {
       .catch((caught: unknown) => caught);
     expect(isWarrenError(error, ErrorCode.BadOption)).toBe(true);
     expect((error as Error).message.startsWith(`${field}:`)).toBe(true);
+  });
+
+  it('a damaged state file is reported as CA state trouble, not a JSON error', async () => {
+    const broken = await temporaryDir('certs-broken');
+    try {
+      await writeFile(join(broken.path, 'ca.json'), '{ not json');
+      const error: unknown = await openCa({ dir: broken.path }).catch((caught: unknown) => caught);
+      expect(isWarrenError(error, ErrorCode.CaState)).toBe(true);
+    } finally {
+      await broken.remove();
+    }
   });
 
   it('a server certificate without any DNS name or IP is refused', async () => {
