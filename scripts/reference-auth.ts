@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseListen, resolveConfig, type ConfigOverride } from '../reference-auth/config.js';
 import { AuthServiceError } from '../reference-auth/errors.js';
 import { readPolicyFile } from '../reference-auth/policy/load.js';
-import { buildServer } from '../reference-auth/server.js';
+import { startReferenceAuth } from '../reference-auth/ops/service.js';
 
 const usage = `usage: npm run reference-auth -- [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]
   --config FILE       policy YAML (with optional service: block); default: embedded demo policy
@@ -40,16 +40,19 @@ async function main(): Promise<number> {
     ...(policy?.document.service ? { file: policy.document.service as ConfigOverride } : {}),
     env: process.env,
   });
-  const service = await buildServer(config, policy ? { policy } : {});
-  const address = await service.listen();
-  service.logger.info(
-    { address, policyVersion: service.policy().version, policySource: service.policy().source },
-    'reference-auth listening',
+  // The whole service: decision core plus metrics, audit, guard, admin API (reference-auth/ops).
+  const running = await startReferenceAuth(config, { deps: policy ? { policy } : {} });
+  running.logger.info(
+    {
+      policyVersion: running.service.policy().version,
+      policySource: running.service.policy().source,
+    },
+    'policy in force',
   );
 
   const stop = (signal: string): void => {
-    service.logger.info({ signal }, 'stopping');
-    void service.close().then(() => process.exit(0));
+    running.logger.info({ signal }, 'stopping');
+    void running.close().then(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
