@@ -3,6 +3,7 @@
  *
  *   npx tsx reference-auth/bench/run.ts [--seconds 5] [--concurrency 16] [--connections 16]
  *                                       [--identities 256] [--audit] [--log-level info]
+ *                                       [--cpu-profile-dir DIR]   (V8 profile of the service)
  *
  * The service runs in a child process (the composed service: guard, metrics, decision log and,
  * with --audit, the audit file); this process is the load generator (undici Pool, keep-alive)
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     identities: { type: 'string', default: '256' },
     audit: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
+    'cpu-profile-dir': { type: 'string' },
   },
 });
 const seconds = positive('seconds');
@@ -110,7 +112,16 @@ function startService(jwksUrl: string): Promise<{ address: string; stop: () => P
       values.audit ? `/tmp/reference-auth-bench-${process.pid}.jsonl` : '-',
       values['log-level'] ?? 'info',
     ],
-    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    {
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(values['cpu-profile-dir']
+          ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-profile-dir']}`]
+          : []),
+      ],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
   );
   return new Promise((resolve, reject) => {
     child.once('error', reject);
