@@ -92,7 +92,7 @@ async function mintTokens(privateKey: CryptoKey, count: number): Promise<string[
     const tenant = i % 2 === 0 ? 'acme' : 'globex';
     tokens.push(
       await new SignJWT({ tenant_id: tenant, workload: 'producer', jti: `bench-${i}` })
-        .setProtectedHeader({ alg: 'ES256', kid: 'bench-1' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'bench-1', typ: 'JWT' })
         .setIssuer(ISSUER)
         .setAudience('rabbitmq')
         .setSubject(username(i % identities))
