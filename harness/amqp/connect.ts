@@ -110,7 +110,7 @@ export async function connectAmqp(request: AmqpConnectRequest): Promise<AmqpOutc
         vhost: encodeURIComponent(request.vhost ?? '/'),
         heartbeat: request.heartbeatSeconds ?? 0,
       },
-      socketOptions(request),
+      amqpSocketOptions(request),
     );
     return { kind: 'connected', connection, elapsedMs: elapsed() };
   } catch (error) {
@@ -118,7 +118,8 @@ export async function connectAmqp(request: AmqpConnectRequest): Promise<AmqpOutc
   }
 }
 
-function socketOptions(request: AmqpConnectRequest) {
+/** The amqplib socket options of a request (Nagle off, TLS 1.2+ by default). */
+export function amqpSocketOptions(request: AmqpConnectRequest) {
   const login =
     request.login.mechanism === 'PLAIN'
       ? credentials.plain(request.login.username, request.login.password)

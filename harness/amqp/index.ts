@@ -11,4 +11,10 @@ export type {
   ExternalLogin,
   PlainLogin,
 } from './connect.js';
-export { classifyFailure, clientTlsFromFiles, closeOutcome, connectAmqp } from './connect.js';
+export {
+  amqpSocketOptions,
+  classifyFailure,
+  clientTlsFromFiles,
+  closeOutcome,
+  connectAmqp,
+} from './connect.js';
