@@ -10,12 +10,24 @@ import type { Profile, ProfileIdentity } from './profile.js';
 import { fill, resolveTime } from './template.js';
 import type { TimeContext } from './template.js';
 
+/** Key families the test IdP signs with. */
+export type SigningAlg = 'ES256' | 'RS256' | 'EdDSA';
+
 /** The IdP behaviours a run can switch (RABBITMQ.md has none of this: it is the IdP side). */
 export type JwksState = 'normal' | 'broken' | 'empty' | 'unreachable';
 
-/** Input of a forge builder: the claims a valid token would carry. */
+/** Input of a forge builder: the identity forged tokens claim, and one the attacker holds. */
 export interface ForgeInput {
+  /** Claims of the target identity (the profile identity of the scenario). */
   claims: Record<string, unknown>;
+  /** Claims of the attacker's own identity (base for tampering); default: the target's. */
+  ownClaims?: Record<string, unknown>;
+}
+
+/** A forged token and the username to present it with (the claimed `sub`). */
+export interface ForgedLogin {
+  token: string;
+  username: string;
 }
 
 /** What the runner needs from the test IdP; scenarios/idp.ts adapts harness/idp to it. */
@@ -23,12 +35,17 @@ export interface IdpControl {
   readonly issuer: string;
   readonly jwksUrl: string;
   /** Mints a token signed by the current key; `undefined` claim values are left out. */
-  mint(claims: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  mint(
+    claims: Record<string, unknown>,
+    header?: Record<string, unknown>,
+    alg?: SigningAlg,
+  ): Promise<string>;
   /** Ids of the forge builders, for catalogue checks. */
   forgeIds(): readonly string[];
   /** Builds a forged token with builder `id` from valid-looking claims. */
-  forge(id: string, input: ForgeInput): Promise<string>;
-  rotate(): Promise<void>;
+  forge(id: string, input: ForgeInput): Promise<ForgedLogin>;
+  /** Makes a new current key for `alg` (default ES256); the old one stays published. */
+  rotate(alg?: SigningAlg): Promise<void>;
   setJwks(state: JwksState): Promise<void>;
   /** JWKS requests seen by the IdP since it started. */
   jwksRequests(): number;
@@ -142,10 +159,21 @@ async function resolveToken(
   });
   // The AMQP username is the token's subject unless the scenario sends another on purpose.
   const sub = typeof claims['sub'] === 'string' ? claims['sub'] : '';
+  if (given.forge !== undefined) {
+    const own = context.profile.identities['consumer'];
+    const ownClaims =
+      own !== undefined && 'claims' in own ? fill(own.claims, context.vars) : undefined;
+    const forged = await context.idp.forge(given.forge, {
+      claims: identity.claims,
+      ...(ownClaims === undefined ? {} : { ownClaims }),
+    });
+    const username = given.username ?? forged.username;
+    return { kind: 'jwt', username, password: forged.token, expectedTags: identity.tags };
+  }
   const username = given.username ?? sub;
-  let password: string;
-  if (given.rawToken !== undefined) password = given.rawToken;
-  else if (given.forge !== undefined) password = await context.idp.forge(given.forge, { claims });
-  else password = await context.idp.mint(claims, given.header);
+  const password =
+    given.rawToken !== undefined
+      ? given.rawToken
+      : await context.idp.mint(claims, given.header, given.alg);
   return { kind: 'jwt', username, password, claims, expectedTags: identity.tags };
 }

@@ -57,6 +57,8 @@ const givenSchema = z
     password: z.string().optional(),
     /** Replace the token by this literal string (opaque or malformed tokens). */
     rawToken: z.string().optional(),
+    /** Which IdP key family signs the token; default ES256. */
+    alg: z.enum(['ES256', 'RS256', 'EdDSA']).optional(),
   })
   .superRefine((given, ctx) => {
     const sources = ['forge', 'external', 'password', 'rawToken'].filter(
@@ -71,9 +73,12 @@ const givenSchema = z
   });
 export type Given = z.infer<typeof givenSchema>;
 
-/** `allow`, `deny`, `not-allow` (anything but an allow), or an allow with exact tags. */
+/**
+ * `allow`, `deny`, `not-allow` (anything but an allow), `any` (either decision, but in the
+ * exact format: for set-up steps of policy-independent scenarios), or an allow with exact tags.
+ */
 const expectSchema = z.union([
-  z.enum(['allow', 'deny', 'not-allow']),
+  z.enum(['allow', 'deny', 'not-allow', 'any']),
   z.strictObject({ allow: z.strictObject({ tags: z.array(z.enum(SAFE_TAGS)) }) }),
 ]);
 export type StepExpect = z.infer<typeof expectSchema>;
@@ -108,16 +113,21 @@ const requestStep = z.strictObject({
   raw: z.string().optional(),
   /** Add the current token as `password` (user path requests). */
   withToken: z.boolean().optional(),
+  /**
+   * Requests the broker never sends (JSON bodies, other content types): the reply need not keep
+   * the strict format, it only must not be read as an allow. Default false.
+   */
+  lenient: z.boolean().optional(),
   headers: z.record(z.string(), z.string()).optional(),
 });
 const waitStep = z.strictObject({
   /** Sleep this long, seconds. */
   seconds: z.number().positive().max(30).optional(),
-  /** Sleep until the token's exp (+ the profile's clock skew) has passed, plus one second. */
+  /** Sleep until the token's exp plus the profile's token.sessionGraceSeconds plus 1 s. */
   untilExpired: z.boolean().optional(),
 });
 const idpStep = z.strictObject({
-  /** Rotate the signing keys (the old key stays published until `removeOld`). */
+  /** Rotate the signing key of the scenario's alg (the old key stays published). */
   rotate: z.boolean().optional(),
   /** Serve the JWKS normally, broken (invalid JSON), empty or not at all. */
   jwks: z.enum(['normal', 'broken', 'empty', 'unreachable']).optional(),
@@ -140,8 +150,10 @@ const httpStep = z.strictObject({
 const headerStep = z.strictObject({
   /** Which decision reply to inspect: the last one sent. */
   header: text,
-  /** Regular expression the header value must match; absent header fails. */
+  /** Regular expression the header value must match. */
   matches: text,
+  /** Pass when the header is absent; default false (absent fails). */
+  absentOk: z.boolean().optional(),
 });
 
 /** Broker operations (broker mode): real AMQP 0-9-1 through a local broker. */
@@ -278,9 +290,7 @@ const variantsSchema = z.strictObject({
 
 const scenarioSchema = z.strictObject({
   /** Stable id, `<area>.<what>` in lower case; never reused for another meaning. */
-  id: z
-    .string()
-    .regex(/^[a-z0-9]+(?:[.-][a-z0-9]+)+$/, 'ids look like area.what-it-checks (lower case)'),
+  id: z.string().regex(/^[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)+$/, 'ids look like area.what-it-checks'),
   title: text,
   /** What the scenario encodes: RabbitMQ source or doc, RFC clause, a pitfall. */
   reference: text,
@@ -288,8 +298,11 @@ const scenarioSchema = z.strictObject({
   /** `dependent` scenarios need the profile's grants; `independent` ones expect denials only. */
   policy: z.enum(['independent', 'dependent']).default('independent'),
   variants: variantsSchema.default({}),
-  /** Run after every other scenario, one at a time (it changes the IdP or waits long). */
-  serial: z.boolean().default(false),
+  /**
+   * When to run: `parallel` (default) with the bulk; `first` or `last` one at a time before or
+   * after it, for scenarios that change the IdP (rotation, outages) or storm it.
+   */
+  phase: z.enum(['first', 'parallel', 'last']).default('parallel'),
   given: givenSchema.default({}),
   when: z.array(stepSchema).default([]),
   /** Built-in checks evaluated over the whole run (p95 decision latency). */

@@ -73,13 +73,27 @@ export const profileSchema = z.strictObject({
       clockSkewSeconds: z.number().int().min(0).default(0),
       /** Largest token the backend accepts, bytes (oversized tokens exceed it). */
       maxTokenBytes: z.number().int().positive().default(8192),
+      /**
+       * How long after a token's exp the backend still honours checks of that login, seconds;
+       * default 0. Expiry scenarios wait exp + this + 1 s before expecting denials.
+       */
+      sessionGraceSeconds: z.number().int().min(0).max(20).default(0),
     })
     .default({
       audience: 'rabbitmq',
       lifetimeSeconds: 300,
       clockSkewSeconds: 0,
       maxTokenBytes: 8192,
+      sessionGraceSeconds: 0,
     }),
+  /**
+   * Scenarios that do not apply to this target, each with the reason (a documented setting of
+   * the target, never a defect): they are reported as skipped. Defects belong in an
+   * expected-failures file instead.
+   */
+  notApplicable: z
+    .array(z.strictObject({ id: z.string().min(1), reason: z.string().min(1) }))
+    .default([]),
   /** p95 decision latency the backend must stay under during a run, ms; default 10. */
   sloP95Ms: z.number().positive().default(10),
   identities: z.record(z.string(), identitySchema),

@@ -4,7 +4,9 @@
  * the token is minted, so a scenario states boundaries relative to the moment it runs.
  */
 
-const PLACEHOLDER = /\$\{([A-Za-z0-9_.-]+)\}/g;
+const PLACEHOLDER = /\$\{([A-Za-z0-9_.:-]+)\}/g;
+/** `${repeat:2000:a}`: the text repeated, for oversized values that would not fit in YAML. */
+const REPEAT = /^repeat:(\d{1,6}):(.+)$/;
 
 /** Thrown when a scenario needs a variable the profile does not define; the scenario is skipped. */
 export class MissingVariable extends Error {
@@ -37,6 +39,8 @@ export function placeholdersIn(value: unknown): Set<string> {
 export function fill<T>(value: T, vars: Readonly<Record<string, string>>): T {
   if (typeof value === 'string') {
     return value.replace(PLACEHOLDER, (_whole, name: string) => {
+      const repeat = REPEAT.exec(name);
+      if (repeat !== null) return (repeat[2] as string).repeat(Number(repeat[1]));
       const replacement = vars[name];
       if (replacement === undefined) throw new MissingVariable(name);
       return replacement;

@@ -66,7 +66,24 @@ export class BackendClient {
         : {}),
       ...extraHeaders,
     };
-    return this.exchange({ method, target, body, headers });
+    return this.exchangeWithRetry({ method, target, body, headers });
+  }
+
+  /**
+   * Like httpc, retries (up to 3 times) only when a reused keep-alive socket turned out to be
+   * closed by the server before any reply; any other failure is the backend's.
+   */
+  private async exchangeWithRetry(
+    sent: Parameters<BackendClient['exchange']>[0],
+  ): Promise<Exchange> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.exchange(sent);
+      } catch (error) {
+        const stale = (error as { staleSocket?: boolean }).staleSocket === true;
+        if (!stale || attempt >= 3) throw describeFailure(error);
+      }
+    }
   }
 
   private exchange(sent: {
@@ -75,7 +92,7 @@ export class BackendClient {
     body: string;
     headers: Record<string, string>;
   }): Promise<Exchange> {
-    const started = performance.now();
+    let started = performance.now();
     const send = this.baseUrl.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(
@@ -106,8 +123,19 @@ export class BackendClient {
           );
         },
       );
+      // Latency counts from the moment the request has a socket: time queued behind the two
+      // keep-alive sessions is the client's, not the backend's decision time.
+      req.on('socket', () => {
+        started = performance.now();
+      });
       req.on('timeout', () => req.destroy(new Error(`no reply within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const reset =
+          error.code === 'ECONNRESET' ||
+          error.code === 'EPIPE' ||
+          error.message === 'socket hang up';
+        reject(Object.assign(error, { staleSocket: reset && req.reusedSocket }));
+      });
       req.end(sent.body);
     });
   }
@@ -127,6 +155,20 @@ export class BackendClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function describeFailure(error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || (error as Error).message === 'socket hang up') {
+    return new Error(
+      'the backend closed the connection without a reply (the broker refuses the login as an ' +
+        'error and tries the next auth backend; later checks fail closed)',
+      { cause: error },
+    );
+  }
+  if (code === 'ECONNREFUSED')
+    return new Error('the backend refused the connection', { cause: error });
+  return error as Error;
 }
 
 function flattenHeaders(

@@ -260,6 +260,7 @@ export function compare(
       detail: `reply breaks the broker contract: ${verdict.formatProblem}`,
     };
   }
+  if (expect === 'any') return { ok: true, expected };
   if (expect === 'not-allow') return { ok: reading.kind !== 'allow', expected };
   if (expect === 'deny')
     return { ok: reading.kind !== 'allow' && (!strict || reading.kind === 'deny'), expected };
@@ -328,7 +329,8 @@ async function runRawRequest(state: RunState, step: Step): Promise<StepReport> {
   if (known !== undefined) state.context.recordLatency(exchange.latencyMs);
   // Unknown paths are never called by the broker: any reply is fine as long as it is no allow.
   const verdict = judgeReply(known ?? 'vhost', exchange.status, exchange.reply);
-  const comparison = compare(step.expect ?? 'not-allow', verdict, known !== undefined, []);
+  const strict = known !== undefined && raw.lenient !== true;
+  const comparison = compare(step.expect ?? 'not-allow', verdict, strict, []);
   return { entry: entryFor(state, exchange, verdict, comparison) };
 }
 
@@ -342,7 +344,7 @@ async function runWait(state: RunState, step: Step): Promise<StepReport> {
     const nowSeconds = (state.context.nowMs ?? Date.now)() / 1000;
     seconds = Math.max(
       seconds,
-      exp + state.context.profile.token.clockSkewSeconds + 1 - nowSeconds,
+      exp + state.context.profile.token.sessionGraceSeconds + 1 - nowSeconds,
     );
   }
   await sleep(Math.max(0, seconds * 1000));
@@ -353,7 +355,7 @@ async function runIdp(state: RunState, step: Step): Promise<StepReport> {
   const idp = step.idp ?? {};
   const done: string[] = [];
   if (idp.rotate === true) {
-    await state.context.idp.rotate();
+    await state.context.idp.rotate(state.scenario.given.alg);
     done.push('rotated keys');
   }
   if (idp.jwks !== undefined) {
@@ -442,7 +444,8 @@ function checkHeader(state: RunState, step: Step): StepReport {
   const header = step.header;
   if (header === undefined) throw new Error('header step without header');
   const value = state.last?.headers[header.header.toLowerCase()];
-  const ok = value !== undefined && new RegExp(header.matches).test(value);
+  const ok =
+    value === undefined ? header.absentOk === true : new RegExp(header.matches).test(value);
   return {
     entry: {
       expected: `${header.header} matching /${header.matches}/`,
