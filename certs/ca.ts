@@ -12,6 +12,7 @@ import {
   loadGeneration,
   newSerialHex,
 } from './authority.js';
+import { withDirLock } from './lock.js';
 import { crlsNeedRefresh, publishTrust } from './publish.js';
 import type { ExtendedKeyUsageChoice } from './extensions.js';
 import { leafExtensions } from './extensions.js';
@@ -53,31 +54,52 @@ export async function openCa(options: OpenCaOptions = {}): Promise<CertificateAu
   if (!keyAlgorithms.includes(algorithm)) {
     throw badOption('algorithm', `must be one of ${keyAlgorithms.join(', ')}`);
   }
-  const existing = await readState(dir);
-  if (existing) {
-    const generations = await Promise.all(
-      existing.generations
-        .filter((record) => record.status !== 'retired')
-        .map((record) => loadGeneration(dir, record, existing.algorithm)),
-    );
-    const ca = new CertificateAuthority(dir, existing, generations, now);
-    // A CA folder can sit unused for weeks; its CRLs must not lapse, or every peer that checks
-    // them (Node, OpenSSL, Erlang's crl_check) refuses every client.
-    if (await crlsNeedRefresh(ca.crlPaths(), now())) await ca.refreshCrls();
+  // Under the folder lock: parallel test files opening the same default folder must not both
+  // create a generation 1 and overwrite each other's keys.
+  return withDirLock(dir, async () => {
+    const existing = await readState(dir);
+    if (existing) {
+      const ca = new CertificateAuthority(dir, existing, await loadTrusted(dir, existing), now);
+      // A CA folder can sit unused for weeks; its CRLs must not lapse, or every peer that
+      // checks them (Node, OpenSSL, Erlang's crl_check) refuses every client.
+      if (await crlsNeedRefresh(ca.crlPaths(), now())) await ca.publish();
+      return ca;
+    }
+    const trustDomain = options.trustDomain ?? 'warren.test';
+    const first = await createGeneration({
+      dir,
+      generation: 1,
+      algorithm,
+      trustDomain,
+      now: now(),
+    });
+    const state: CaState = {
+      format: 1,
+      algorithm,
+      trustDomain,
+      generations: [first.record],
+      issued: [],
+    };
+    const ca = new CertificateAuthority(dir, state, [first], now);
+    await ca.publish();
     return ca;
-  }
-  const trustDomain = options.trustDomain ?? 'warren.test';
-  const first = await createGeneration({ dir, generation: 1, algorithm, trustDomain, now: now() });
-  const state: CaState = {
-    format: 1,
-    algorithm,
-    trustDomain,
-    generations: [first.record],
-    issued: [],
-  };
-  const ca = new CertificateAuthority(dir, state, [first], now);
-  await ca.publish();
-  return ca;
+  });
+}
+
+/** Loads every non-retired generation, reusing those already loaded (keys are slow to parse). */
+async function loadTrusted(
+  dir: string,
+  state: CaState,
+  loaded: readonly CaGeneration[] = [],
+): Promise<CaGeneration[]> {
+  const trusted = state.generations.filter((record) => record.status !== 'retired');
+  return Promise.all(
+    trusted.map(async (record) => {
+      const known = loaded.find((generation) => generation.record.generation === record.generation);
+      // The record must be the object inside `state`: publishing bumps its cRLNumbers in place.
+      return known ? { ...known, record } : loadGeneration(dir, record, state.algorithm);
+    }),
+  );
 }
 
 /** A private CA with one or more generations of root + intermediate. See certs/README.md. */
@@ -88,7 +110,7 @@ export class CertificateAuthority {
   constructor(
     /** The CA folder. */
     readonly dir: string,
-    private readonly state: CaState,
+    private state: CaState,
     private generations: CaGeneration[],
     private readonly now: () => Date,
   ) {}
@@ -120,7 +142,7 @@ export class CertificateAuthority {
 
   /** Issues a TLS server certificate (EKU serverAuth, DNS and IP SANs). */
   issueServerCertificate(request: ServerCertificateRequest): Promise<IssuedCertificate> {
-    return this.serialize(async () => {
+    return this.change(async () => {
       const dnsNames = request.dnsNames ?? [];
       const ipAddresses = request.ipAddresses ?? [];
       if (dnsNames.length + ipAddresses.length === 0) {
@@ -140,7 +162,7 @@ export class CertificateAuthority {
 
   /** Issues a client certificate for a workload (EKU clientAuth, DN, SPIFFE URI SAN). */
   issueClientCertificate(request: ClientCertificateRequest): Promise<IssuedCertificate> {
-    return this.serialize(async () => {
+    return this.change(async () => {
       if (request.subject === undefined)
         throw badOption('subject', 'a subject with CN is required');
       const uris = [
@@ -158,12 +180,15 @@ export class CertificateAuthority {
   }
 
   /** The current certificate issued under `name`, or undefined. */
-  async find(name: string): Promise<IssuedCertificate | undefined> {
-    const record = this.state.issued.find((entry) => entry.name === name && entry.current);
-    if (!record) return undefined;
-    const paths = issuedPaths(this.dir, name);
-    const certificate = new x509.X509Certificate(await readFile(paths.certPath, 'utf8'));
-    return describeIssued(certificate, record, paths, this.trustBundlePath);
+  find(name: string): Promise<IssuedCertificate | undefined> {
+    return this.serialize(async () => {
+      await this.reload();
+      const record = this.state.issued.find((entry) => entry.name === name && entry.current);
+      if (!record) return undefined;
+      const paths = issuedPaths(this.dir, name);
+      const certificate = new x509.X509Certificate(await readFile(paths.certPath, 'utf8'));
+      return describeIssued(certificate, record, paths, this.trustBundlePath);
+    });
   }
 
   /**
@@ -171,7 +196,7 @@ export class CertificateAuthority {
    * or an intermediate), then rewrites the CRLs of every CA level. Revoking twice is harmless.
    */
   revoke(nameOrSerial: string, reason: RevocationReason = 'unspecified'): Promise<void> {
-    return this.serialize(async () => {
+    return this.change(async () => {
       const at = this.now().toISOString();
       const serial = nameOrSerial.toLowerCase().replace(/:/g, '');
       const leaf =
@@ -226,7 +251,7 @@ export class CertificateAuthority {
 
   /** Re-signs every CRL with a fresh thisUpdate/nextUpdate (they expire after 30 days). */
   refreshCrls(): Promise<void> {
-    return this.serialize(() => this.publish());
+    return this.change(() => this.publish());
   }
 
   /**
@@ -234,7 +259,7 @@ export class CertificateAuthority {
    * stay trusted (in the bundle) until retired. Returns the new generation number.
    */
   rotate(): Promise<number> {
-    return this.serialize(async () => {
+    return this.change(async () => {
       const generation = Math.max(...this.state.generations.map((g) => g.generation)) + 1;
       const created = await createGeneration({
         dir: this.dir,
@@ -255,7 +280,7 @@ export class CertificateAuthority {
 
   /** Removes a generation from the trust bundle and CRLs. The active generation cannot retire. */
   retire(generation: number): Promise<void> {
-    return this.serialize(async () => {
+    return this.change(async () => {
       const record = this.state.generations.find((entry) => entry.generation === generation);
       if (!record) throw badOption('generation', `no CA generation ${generation}`);
       if (record.status === 'active') {
@@ -267,9 +292,12 @@ export class CertificateAuthority {
     });
   }
 
-  /** Every certificate of this CA (CA levels too), newest first within each kind. */
-  async inventory(): Promise<InventoryEntry[]> {
-    return buildInventory(this.dir, this.state, this.now());
+  /** Every certificate of this CA: each generation's root and intermediate, then leaves in issue order. */
+  inventory(): Promise<InventoryEntry[]> {
+    return this.serialize(async () => {
+      await this.reload();
+      return buildInventory(this.dir, this.state, this.now());
+    });
   }
 
   private async issue(
@@ -373,7 +401,7 @@ export class CertificateAuthority {
     return active;
   }
 
-  /** Rewrites state, trust bundles, every CRL and the hashed CRL folder. */
+  /** @internal Rewrites state, trust bundles, every CRL and the hashed CRL folder. */
   async publish(): Promise<void> {
     await publishTrust({
       dir: this.dir,
@@ -386,7 +414,30 @@ export class CertificateAuthority {
     });
   }
 
-  /** Runs CA changes one after another, so concurrent calls never interleave file writes. */
+  /**
+   * Runs a change under the folder lock on the freshest state, so changes made meanwhile by
+   * another process (or another CertificateAuthority on the same folder) are kept.
+   */
+  private change<T>(operation: () => Promise<T>): Promise<T> {
+    return this.serialize(() =>
+      withDirLock(this.dir, async () => {
+        await this.reload();
+        return operation();
+      }),
+    );
+  }
+
+  /** Re-reads ca.json and loads any generation created elsewhere since. */
+  private async reload(): Promise<void> {
+    const fresh = await readState(this.dir);
+    if (!fresh) {
+      throw new WarrenError(ErrorCode.CaState, `${this.dir}/ca.json disappeared; run init again`);
+    }
+    this.generations = await loadTrusted(this.dir, fresh, this.generations);
+    this.state = fresh;
+  }
+
+  /** Runs calls of this object one after another, so they never interleave state changes. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.queue.then(operation, operation);
     this.queue = result.catch(() => undefined);

@@ -87,7 +87,7 @@ export async function writeState(dir: string, state: CaState): Promise<void> {
  * never sees half a file. The mode is set before the rename: a key is never world-readable.
  */
 export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, content, { mode });
   await chmod(temporary, mode);

@@ -212,3 +212,32 @@ describe('issued certificates', () => {
     expect(isWarrenError(error, ErrorCode.BadOption)).toBe(true);
   });
 });
+
+describe('several users of one CA folder', () => {
+  it('concurrent opens of an empty folder create one CA, and concurrent issues keep every record', async () => {
+    const shared = await temporaryDir('certs-shared');
+    try {
+      const [first, second] = await Promise.all([
+        openCa({ dir: shared.path }),
+        openCa({ dir: shared.path }),
+      ]);
+      const issued = await Promise.all([
+        first.issueClientCertificate({ name: 'from-first', subject: { commonName: 'a' } }),
+        second.issueClientCertificate({ name: 'from-second', subject: { commonName: 'b' } }),
+        first.issueClientCertificate({ name: 'from-first-2', subject: { commonName: 'c' } }),
+      ]);
+      const names = (await second.inventory())
+        .filter((row) => row.kind === 'client')
+        .map((row) => row.name);
+      expect(names.sort()).toEqual(['from-first', 'from-first-2', 'from-second']);
+      const results = await Promise.all(
+        issued.map((cert) =>
+          opensslVerify({ cert, caFile: second.trustBundlePath, purpose: 'sslclient' }),
+        ),
+      );
+      expect(results.map((result) => result.ok)).toEqual([true, true, true]);
+    } finally {
+      await shared.remove();
+    }
+  });
+});
