@@ -37,6 +37,10 @@ export const defaults = {
     requiredClaims: ['sub', 'exp', 'iat'],
     /** Claim the AMQP username must equal. */
     usernameClaim: 'sub',
+    /** Oldest accepted `iat`, seconds; also refuses an `iat` in the future (beyond the skew). */
+    maxTokenAgeSeconds: 86_400,
+    /** Required `typ` header (RFC 8725 §3.11 explicit typing); empty string skips the check. */
+    requiredType: 'JWT',
     /** JWKS fetch timeout, milliseconds. */
     jwksTimeoutMs: 2000,
     /** Background JWKS refresh interval, seconds; last-good keys stay when a refresh fails. */
@@ -192,6 +196,8 @@ const schema = z.strictObject({
     maxTokenBytes: positiveInt,
     requiredClaims: z.array(z.string().min(1)),
     usernameClaim: z.string().min(1),
+    maxTokenAgeSeconds: positiveInt,
+    requiredType: z.string(),
     jwksTimeoutMs: positiveInt,
     jwksRefreshSeconds: positiveInt,
     unknownKidCooldownSeconds: z.number().int().min(0),

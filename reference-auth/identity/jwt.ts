@@ -18,6 +18,9 @@ export interface JwtVerifierOptions {
   maxTokenBytes: number;
   requiredClaims: readonly string[];
   usernameClaim: string;
+  maxTokenAgeSeconds: number;
+  /** Required `typ` header; empty: not checked. */
+  requiredType: string;
 }
 
 /** A verified token. */
@@ -71,6 +74,8 @@ export class JwtVerifier {
         clockTolerance: this.options.clockSkewSeconds,
         currentDate: new Date(this.clock.nowMs()),
         requiredClaims: this.requiredClaims,
+        maxTokenAge: this.options.maxTokenAgeSeconds,
+        ...(this.options.requiredType ? { typ: this.options.requiredType } : {}),
       }));
     } catch (error) {
       return { ok: false, ...classify(error) };

@@ -83,7 +83,7 @@ export class TestIdp {
     for (const [name, value] of Object.entries(body))
       if (value === undefined) delete (body as Record<string, unknown>)[name];
     return new SignJWT(body)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey);
   }
 
@@ -115,7 +115,8 @@ export function recordingSink(): DecisionSink & { records: DecisionRecord[] } {
 
 /** Options for `startService`. */
 export interface ServiceOptions {
-  idp: TestIdp;
+  /** The JWKS to trust (a TestIdp or the harness IdP). */
+  idp: { url?: string; jwksUrl?: string; issuer: string };
   clock?: ManualClock;
   /** Policy YAML text; default: the demo policy. */
   policyText?: string;
@@ -141,7 +142,11 @@ export async function startService(options: ServiceOptions): Promise<TestService
   const sink = recordingSink();
   const config = resolveConfig({
     flags: {
-      jwt: { jwksUrl: options.idp.url, unknownKidCooldownSeconds: 30 },
+      jwt: {
+        jwksUrl: options.idp.jwksUrl ?? options.idp.url,
+        issuers: [options.idp.issuer],
+        unknownKidCooldownSeconds: 30,
+      },
       watchPolicy: false,
       ...options.config,
     } as ConfigOverride,

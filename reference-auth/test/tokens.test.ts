@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { base64url, SignJWT } from 'jose';
+import { base64url, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   demoClaims,
@@ -95,6 +95,27 @@ const cases: TokenCase[] = [
     token: async (clock) => {
       const rogue = await idp.addKey('rs-1', 'RS256', false);
       return idp.mint(clock, claims, { key: rogue });
+    },
+    reason: 'token_invalid',
+  },
+  {
+    title: 'a token issued in the future beyond the skew',
+    token: (clock) => idp.mint(clock, { ...claims, iat: clock.seconds + 120 }),
+    reason: 'token_not_yet_valid',
+  },
+  {
+    title: 'a token issued more than a day ago',
+    token: (clock) =>
+      idp.mint(clock, { ...claims, iat: clock.seconds - 90_000, exp: clock.seconds + 60 }),
+    reason: 'token_expired',
+  },
+  {
+    title: 'a token typed for another use (typ at+jwt)',
+    token: async (clock) => {
+      const key = idp.keys.find((k) => k.kid === 'rs-1');
+      return new SignJWT(demoPayload(clock))
+        .setProtectedHeader({ alg: 'RS256', kid: 'rs-1', typ: 'at+jwt' })
+        .sign(key?.privateKey as CryptoKey);
     },
     reason: 'token_invalid',
   },
