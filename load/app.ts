@@ -17,7 +17,8 @@ import { defineScenario, loadScenarioFile, type Scenario } from './engine/scenar
 import { formatSummary, summarise, type Summary } from './report/summary.js';
 import { writeReports } from './report/write.js';
 import { builtinScenario } from './builtin/index.js';
-import { mintLoadTokens } from './targets/credentials.js';
+import { scrape, serverSideView, type ServerSideView } from './report/server-side.js';
+import { mintLoadTokens, type MintSettings } from './targets/credentials.js';
 import type { TargetSecrets } from './targets/spec.js';
 
 /** Resolves `--scenario`: a built-in name, or a .yaml/.yml/.json file, or a .ts module. */
@@ -61,12 +62,15 @@ export async function probeTarget(url: string, timeoutMs = 2000): Promise<void> 
 }
 
 /** Mints what the target needs (PLAIN tokens that outlive the run); nothing for other targets. */
-export function prepareSecrets(scenario: Scenario): TargetSecrets {
+export function prepareSecrets(scenario: Scenario, idp: IdpSettings = {}): TargetSecrets {
   const target = scenario.target;
   if (target.kind !== 'auth-http' || target.mechanism !== 'PLAIN') return {};
   const runSeconds = Math.ceil(executorDurationMs(scenario.executor) / 1000);
-  return mintLoadTokens(target, { lifetimeSeconds: runSeconds + 600 });
+  return mintLoadTokens(target, { ...idp, lifetimeSeconds: runSeconds + 600 });
 }
+
+/** Which IdP keys sign the tokens; defaults: the shared test IdP (127.0.0.1:8700). */
+export type IdpSettings = Omit<MintSettings, 'lifetimeSeconds'>;
 
 export interface ExecuteOptions {
   workers?: number;
@@ -79,6 +83,13 @@ export interface ExecuteOptions {
   noReports?: boolean;
   /** Run shares in this thread instead of worker threads. */
   inThread?: boolean;
+  /**
+   * The backend's Prometheus page, scraped before and after; default `<target origin>/metrics`
+   * for auth-http targets, none for others. Left out of the summary when it does not answer.
+   */
+  metricsUrl?: string;
+  /** Keys and issuer for minted tokens; default the shared test IdP. */
+  idp?: IdpSettings;
 }
 
 export interface Outcome {
@@ -94,9 +105,11 @@ export interface Outcome {
 export function judge(
   result: RunResult,
   options: Pick<ExecuteOptions, 'noReports' | 'reportsRoot'> = {},
+  serverSide?: ServerSideView,
 ): Outcome {
   const store: MetricsStore = storeOf(result);
   const summary = summarise(result, store);
+  if (serverSide) summary.serverSide = serverSide;
   const outcome: Outcome = { result, summary, text: formatSummary(summary) };
   if (!options.noReports)
     outcome.reportDir = writeReports(result, summary, store, options.reportsRoot).dir;
@@ -106,13 +119,24 @@ export function judge(
 /** Runs a scenario end to end: probe, mint, run, judge, report. */
 export async function execute(scenario: Scenario, options: ExecuteOptions = {}): Promise<Outcome> {
   await probeTarget(scenario.target.url);
-  const runOptions: Parameters<typeof runScenario>[1] = { secrets: prepareSecrets(scenario) };
+  const runOptions: Parameters<typeof runScenario>[1] = {
+    secrets: prepareSecrets(scenario, options.idp),
+  };
   if (options.workers !== undefined) runOptions.workers = options.workers;
   if (options.onProgress) runOptions.onProgress = options.onProgress;
   if (options.signal) runOptions.signal = options.signal;
   if (options.inThread) runOptions.inThread = true;
+  const metricsUrl =
+    options.metricsUrl ??
+    (scenario.target.kind === 'auth-http'
+      ? `${new URL(scenario.target.url).origin}/metrics`
+      : undefined);
+  const before = metricsUrl ? await scrape(metricsUrl) : undefined;
   const result = await runScenario(scenario, runOptions);
-  return judge(result, options);
+  const after = metricsUrl && before !== undefined ? await scrape(metricsUrl) : undefined;
+  const view =
+    before !== undefined && after !== undefined ? serverSideView(before, after) : undefined;
+  return judge(result, options, view);
 }
 
 /** Reads result files (result.json of earlier runs), merges and judges them. */

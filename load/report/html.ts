@@ -167,6 +167,21 @@ function thresholdTable(summary: Summary): string {
   return `<table id="thresholds"><tr><th>metric</th><th>condition</th><th>observed</th></tr>${rows}</table>`;
 }
 
+function serverSideTable(summary: Summary): string {
+  const view = summary.serverSide;
+  if (!view) return '';
+  const rows = Object.entries(view.latencyMs)
+    .map(
+      ([path, l]) =>
+        `<tr><td>${escapeHtml(path)}</td><td>${formatMs(l['p(50)'])}</td><td>${formatMs(l['p(95)'])}</td><td>${formatMs(l['p(99)'])}</td><td>${l.count}</td></tr>`,
+    )
+    .join('');
+  const ratio =
+    view.cacheHitRatio === undefined ? '-' : `${(view.cacheHitRatio * 100).toFixed(1)} %`;
+  const calls = view.callsPerConnection === undefined ? '-' : view.callsPerConnection.toFixed(2);
+  return `<h2>Server side (backend /metrics)</h2><table id="server-side"><tr><th>path</th><th>p(50)</th><th>p(95)</th><th>p(99)</th><th>decisions</th></tr>${rows}</table><p>cache hit ratio ${ratio}, calls per connection ${calls}</p>`;
+}
+
 /** The complete report page. */
 export function renderHtmlReport(summary: Summary, store: MetricsStore): string {
   const trend =
@@ -181,6 +196,7 @@ ${latencyOverTimeSvg(trendOverTime(store, trend), `${trend} over time`)}
 <h2>${escapeHtml(trend)} distribution</h2>${distributionSvg(trendDistribution(store, trend), `${trend} distribution`)}
 <h2>Checks</h2><table><tr><th>check</th><th>passes</th><th>fails</th></tr>${summary.checks.map((c) => `<tr class="${c.fails ? 'bad' : 'ok'}"><td>${escapeHtml(c.name)}</td><td>${c.passes}</td><td>${c.fails}</td></tr>`).join('')}</table>
 <h2>Metrics</h2>${metricsTable(summary)}
+${serverSideTable(summary)}
 <h2>Generator self-check: ${g.valid ? 'kept up' : 'INVALID'}</h2>
 <ul>${g.findings.map((f) => `<li class="bad">${escapeHtml(f.check)}: ${f.observed.toFixed(3)} &gt; ${f.limit} — ${escapeHtml(f.message)}</li>`).join('') || '<li class="ok">no findings</li>'}</ul>`;
   return htmlDocument({

@@ -8,6 +8,7 @@ import { mergeTotals, type MetricKind, type MetricsStore, type Series } from '..
 import { evaluateThresholds, type RunResult } from '../engine/run.js';
 import { selfCheck, type SelfCheckReport } from '../engine/selfcheck.js';
 import type { ThresholdResult } from '../engine/thresholds.js';
+import type { ServerSideView } from './server-side.js';
 
 /** 0: thresholds held; 99: a threshold failed (k6's code); 2: the run is invalid. */
 export type ExitCode = 0 | 2 | 99;
@@ -42,6 +43,8 @@ export interface Summary {
   thresholds: ThresholdResult[];
   checks: CheckSummary[];
   generator: SelfCheckReport & { workers: number; cores: number };
+  /** The backend's own figures, from its /metrics before and after the run. */
+  serverSide?: ServerSideView;
 }
 
 /** Tags by which metrics are broken down in the summary. */
@@ -218,6 +221,7 @@ export function formatSummary(summary: Summary): string {
     }
   }
   lines.push('');
+  if (summary.serverSide) lines.push(...formatServerSide(summary.serverSide), '');
   lines.push(...formatGenerator(summary));
   lines.push('');
   lines.push(`  RESULT: ${summary.verdict.toUpperCase()} (exit ${summary.exitCode})`);
@@ -238,6 +242,25 @@ function formatGenerator(summary: Summary): string[] {
       `    ✗ ${finding.check}: ${round(finding.observed)} > ${finding.limit} — ${finding.message}`,
     );
   }
+  return lines;
+}
+
+function formatServerSide(view: ServerSideView): string[] {
+  const lines = ['  SERVER SIDE (backend /metrics, after − before)'];
+  for (const [path, l] of Object.entries(view.latencyMs)) {
+    lines.push(
+      `    decision ${path.padEnd(9)} p(50)=${formatMs(l['p(50)'])} p(95)=${formatMs(l['p(95)'])}` +
+        ` p(99)=${formatMs(l['p(99)'])} count=${l.count}`,
+    );
+  }
+  const decisions = Object.entries(view.decisions)
+    .map(([key, count]) => `${key}=${count}`)
+    .join(' ');
+  lines.push(`    decisions ${decisions}`);
+  const ratio =
+    view.cacheHitRatio === undefined ? '-' : `${(view.cacheHitRatio * 100).toFixed(1)}%`;
+  const calls = view.callsPerConnection === undefined ? '-' : view.callsPerConnection.toFixed(2);
+  lines.push(`    cache hit ratio ${ratio}  calls per connection ${calls}`);
   return lines;
 }
 

@@ -26,9 +26,22 @@ export function loadUsername(spec: AuthHttpTargetSpec, n: number): string {
   return `load-${spec.tenant}-${spec.workload}-${n}`;
 }
 
-/** Username an EXTERNAL login sends for user `n`: a SPIFFE ID in the tenant's namespace. */
+/** SPIFFE service names of the demo policy's certificate identities, per workload class. */
+const certificateServices = {
+  producer: 'invoice-producer',
+  consumer: 'invoice-consumer',
+  admin: 'tenant-admin',
+} as const;
+
+/**
+ * Username an EXTERNAL login sends for user `n`: the spec's `identities` in turn, else the
+ * workload's SPIFFE ID in the tenant's namespace (replicas of one workload share it).
+ */
 export function loadCertificateIdentity(spec: AuthHttpTargetSpec, n: number): string {
-  return `spiffe://warren.test/ns/${spec.tenant}/sa/${spec.workload}-${n}`;
+  const listed = spec.identities[n % Math.max(1, spec.identities.length)];
+  return (
+    listed ?? `spiffe://warren.test/ns/${spec.tenant}/sa/${certificateServices[spec.workload]}`
+  );
 }
 
 /** Picks the credential kind of iteration `index` from the mix, deterministically. */

@@ -60,6 +60,11 @@ export const authHttpTargetSchema = z.object({
   tenant: z.string().default('acme'),
   /** Workload class claimed by tokens (the `workload` claim). */
   workload: z.enum(['producer', 'consumer', 'admin']).default('producer'),
+  /**
+   * EXTERNAL: certificate usernames (as the broker derives them) cycled through; default the
+   * workload's SPIFFE ID, e.g. spiffe://warren.test/ns/acme/sa/invoice-producer.
+   */
+  identities: z.array(z.string().min(1)).default([]),
   /** Distinct usernames cycled through; each simulated connection uses the next one. */
   users: z.number().int().positive().default(100),
   /** Resource checks after the vhost check, in order (`{tenant}` is substituted). */
