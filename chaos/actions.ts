@@ -3,7 +3,7 @@ import { ErrorCode, WarrenError } from '../lib/errors.js';
 
 import type { RunContext } from './context.js';
 import type { Action } from './model.js';
-import { describe, lookup, runCommand } from './providers.js';
+import { callTarget, describe, lookup, runCommand } from './providers.js';
 
 /** Runs one action; throws (with a stable code) when it did not take effect. */
 export async function runAction(action: Action, ctx: RunContext): Promise<unknown> {
@@ -24,11 +24,10 @@ export async function runAction(action: Action, ctx: RunContext): Promise<unknow
     case 'auth.stop':
     case 'auth.pause':
     case 'auth.restore':
-      return runAuthAction(action.type, ctx);
     case 'broker.restart':
-      if (ctx.target.broker === undefined)
-        throw unsupported(ctx, 'broker restarts', 'harness/broker');
-      return ctx.target.broker.restart(ctx.signal);
+      return callTarget(ctx, action.type, {});
+    case 'target':
+      return callTarget(ctx, action.op, action.args ?? {});
     case 'command': {
       const result = await runCommand(action.argv, action.timeoutMs ?? 30_000, ctx.signal);
       if (result.exitCode !== 0) {
@@ -56,17 +55,6 @@ async function runProcessAction(
   if (action.type === 'process.resume') child.resume();
   if (action.type === 'process.restart') await child.restart();
   return { process: action.process, state: child.state, pid: child.pid ?? null };
-}
-
-async function runAuthAction(
-  type: 'auth.stop' | 'auth.pause' | 'auth.restore',
-  ctx: RunContext,
-): Promise<unknown> {
-  const auth = ctx.target.auth;
-  if (auth === undefined) throw unsupported(ctx, 'auth service faults', 'reference-auth');
-  if (type === 'auth.stop') return auth.stop(ctx.signal);
-  if (type === 'auth.pause') return auth.pause(ctx.signal);
-  return auth.restore(ctx.signal);
 }
 
 async function runHttpAction(
@@ -97,12 +85,4 @@ async function runHttpAction(
     );
   }
   return { status: response.status, body };
-}
-
-function unsupported(ctx: RunContext, what: string, waitsOn: string): WarrenError {
-  return new WarrenError(
-    ErrorCode.MissingDependency,
-    `target "${ctx.target.description.name}" (${ctx.target.description.kind}) offers no ${what} ` +
-      `(waits on ${waitsOn})`,
-  );
 }

@@ -93,7 +93,9 @@ function formatPath(path: readonly PropertyKey[]): string {
 function checkReferences(drill: Drill, source: string): void {
   const problems: string[] = [];
   const processes = new Set(Object.keys(drill.processes ?? {}));
-  const proxies = new Set(Object.keys(drill.proxies ?? {}));
+  // A target with `auth-proxy` puts a proxy named `auth` in front of its auth service.
+  const targetProxies = drill.requires?.includes('auth-proxy') ? ['auth'] : [];
+  const proxies = new Set([...Object.keys(drill.proxies ?? {}), ...targetProxies]);
   const seen = new Set<string>();
   const checkAction = (
     action: { type: string; process?: string; proxy?: string },

@@ -77,16 +77,25 @@ export const ProviderSchema = z.discriminatedUnion('type', [
   /** Counters of a drill-owned fault proxy; output `{ fault, connections, requests, faulted }`. */
   z.strictObject({ type: z.literal('proxy'), proxy: z.string().min(1) }),
   /**
-   * An AMQP 0-9-1 login through harness/amqp; output its typed outcome (`{ outcome, ... }`).
-   * `credentials` names a principal known to the target.
+   * An AMQP 0-9-1 attempt through the target (harness/amqp); output its typed outcome
+   * (`{ kind: connected | refused | closed | tls-failure | socket-error, ... }`). `principal`
+   * names an identity the target knows (local: `jwt:acme/producer`, `intruder`); with
+   * `session`, the attempt reuses a connection opened earlier by `amqp.open`.
    */
   z.strictObject({
     type: z.literal('amqp'),
-    principal: z.string().min(1),
+    principal: z.string().min(1).optional(),
+    session: z.string().min(1).optional(),
     vhost: z.string().optional(),
-    operation: z.enum(['connect', 'channel', 'publish', 'consume']).optional(),
+    operation: z.enum(['connect', 'channel', 'publish']).optional(),
     /** Default 5000 ms. */
     timeoutMs: positiveMs.optional(),
+  }),
+  /** Any read-only operation the target offers (`auth.status`, `idp.counters`, ...). */
+  z.strictObject({
+    type: z.literal('target'),
+    op: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).optional(),
   }),
   /** TypeScript drills: any async function of the run context. */
   z.strictObject({
@@ -132,6 +141,12 @@ export const ActionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['auth.stop', 'auth.pause', 'auth.restore']) }),
   /** Broker node restart (local: harness/broker; Amazon MQ: RebootBroker). */
   z.strictObject({ type: z.literal('broker.restart') }),
+  /** Any operation the target offers (`auth.kill-switch`, `idp.rotate`, `amqp.open`, ...). */
+  z.strictObject({
+    type: z.literal('target'),
+    op: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({
     type: z.literal('command'),
     argv,

@@ -26,8 +26,12 @@ export async function runProvider(provider: Provider, ctx: RunContext): Promise<
     }
     case 'proxy':
       return lookup(ctx.proxies, provider.proxy, 'proxy').stats();
-    case 'amqp':
-      return probeAmqp(provider, ctx);
+    case 'amqp': {
+      const args = { ...provider, timeoutMs: provider.timeoutMs ?? 5000 };
+      return callTarget(ctx, 'amqp.attempt', args);
+    }
+    case 'target':
+      return callTarget(ctx, provider.op, provider.args ?? {});
     case 'function':
       return provider.run(ctx);
   }
@@ -75,25 +79,22 @@ async function probeTcp(host: string, port: number, timeoutMs: number): Promise<
   return { connected: open === true, elapsedMs: Math.round(performance.now() - started) };
 }
 
-async function probeAmqp(
-  provider: Extract<Provider, { type: 'amqp' }>,
+/** Calls a target operation; WARREN_ERR_MISSING_DEPENDENCY lists what the target offers. */
+export function callTarget(
   ctx: RunContext,
+  op: string,
+  args: Readonly<Record<string, unknown>>,
 ): Promise<unknown> {
-  if (ctx.target.amqp === undefined) {
+  const operation = ctx.target.operations[op];
+  if (operation === undefined) {
+    const { kind, name } = ctx.target.description;
+    const offered = Object.keys(ctx.target.operations).sort().join(', ') || 'none';
     throw new WarrenError(
       ErrorCode.MissingDependency,
-      `target "${ctx.target.description.name}" cannot make AMQP attempts (waits on harness/amqp)`,
+      `target "${name}" (${kind}) offers no operation "${op}" (it offers: ${offered})`,
     );
   }
-  return ctx.target.amqp(
-    {
-      principal: provider.principal,
-      vhost: provider.vhost,
-      operation: provider.operation,
-      timeoutMs: provider.timeoutMs ?? 5000,
-    },
-    ctx.signal,
-  );
+  return operation(args, ctx.signal);
 }
 
 /** Output of a program run without a shell; never throws on a non-zero exit. */

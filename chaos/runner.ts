@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, WarrenError, isWarrenError } from '../lib/errors.js';
 
 import type { RunContext } from './context.js';
+import type { FaultProxy } from './faults/proxy.js';
 import type { LoadedDrill } from './load.js';
 import type { HypothesisRecord, Journal, StepRecord } from './journal.js';
 import type { Activity, Drill } from './model.js';
@@ -420,9 +421,16 @@ class DrillRun {
       signal: this.method.signal,
       vars: this.resources.vars,
       processes: this.resources.processes,
-      proxies: this.resources.proxies,
+      proxies: this.proxies(),
       target: this.target ?? placeholderTarget(this.options.target),
     };
+  }
+
+  /** The drill's own proxies plus those the target put in front of its parts. */
+  private proxies(): ReadonlyMap<string, FaultProxy> {
+    const fromTarget = this.target?.proxies;
+    if (fromTarget === undefined || fromTarget.size === 0) return this.resources.proxies;
+    return new Map([...fromTarget, ...this.resources.proxies]);
   }
 
   private env(): StepEnv {
@@ -443,6 +451,7 @@ function placeholderTarget(target: Target): StartedTarget {
     description: target.description,
     vars: {},
     capabilities: new Set(),
+    operations: {},
     recentLogs: async () => ({}),
     stop: async () => undefined,
   };

@@ -1,22 +1,59 @@
 /**
- * The local target (default): the project's own brokers, reference service and test IdP,
- * started and torn down by the drill. Each part is a capability; a drill that requires a part
- * this machine cannot provide fails to run (exit 2) and says which part it waits on.
+ * The local target (default): the project's own parts, started and torn down by each drill on
+ * loopback ports of their own, so a drill never touches anyone else's broker or service:
+ *
+ *   test IdP (harness/idp, ephemeral port)
+ *   reference-auth (a child process the drill controls: kill, SIGSTOP, restart)
+ *   fault proxy `auth` in front of it (HTTP mode)
+ *   RabbitMQ (harness/broker, instance `chaos`) whose HTTP backend is the proxy
+ *
+ * Operations offered to drills: auth.stop, auth.pause, auth.restore, auth.admin (the admin API
+ * with the run's own token), broker.restart, amqp.attempt, amqp.open, idp.rotate, idp.retire,
+ * idp.jwks-mode.
  */
-import type { StartedTarget, Target, TargetDescription } from './target.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import {
+  missingHostPackages,
+  startBroker,
+  stopBroker,
+  brokerLogTail,
+} from '../../harness/broker/index.js';
+import type { BrokerVersion, RunningBroker } from '../../harness/broker/index.js';
+import { startIdp, type JwksMode, type RunningIdp } from '../../harness/idp/index.js';
+import { repoRoot, stateDir } from '../../lib/paths.js';
+import { ErrorCode, WarrenError } from '../../lib/errors.js';
+
+import { ManagedProcess } from '../faults/process.js';
+import { FaultProxy } from '../faults/proxy.js';
+import { freePort } from '../resources.js';
+
+import { LocalAmqp } from './local-amqp.js';
+import type { StartedTarget, Target, TargetDescription, TargetOperation } from './target.js';
 
 export interface LocalTargetOptions {
   /** Name in the journal; default `local`. */
   name?: string;
+  /** RabbitMQ version; default '3.10' (host package; 4.0 needs its debootstrap root). */
+  brokerVersion?: BrokerVersion;
+  /** Broker instance name; default `chaos` (its own ports and folders). */
+  instance?: string;
+  /** The broker's `auth_http` request and connection timeouts; default 2000 ms. */
+  authTimeoutMs?: number;
+  /** Put the broker's `cache` backend in front of `http`; default off. */
+  cache?: boolean;
+  /** JWT clock tolerance of the reference service; default 1 s (the service's own: 30 s). */
+  clockSkewSeconds?: number;
 }
 
-/** Capabilities and the part of the project each waits on while it is not wired in. */
-const pending: Record<string, string> = {
-  auth: 'waits on reference-auth wiring in chaos/targets/local.ts',
-  broker: 'waits on harness/broker wiring in chaos/targets/local.ts',
-  amqp: 'waits on harness/amqp',
-  idp: 'waits on harness/idp wiring in chaos/targets/local.ts',
-  ca: 'waits on certs/ wiring in chaos/targets/local.ts',
+/** Capabilities the local target offers. */
+const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp'];
+
+/** Parts of the project not wired into the local target yet, and what they wait on. */
+const notWired: Record<string, string> = {
+  ca: 'waits on a TLS (EXTERNAL) listener wired into chaos/targets/local.ts with certs/',
 };
 
 /** The default target: loopback only, non-production by construction. */
@@ -28,18 +65,210 @@ export function localTarget(options: LocalTargetOptions = {}): Target {
   };
   return {
     description,
-    missing: async (capabilities) => {
+    missing: async (wanted) => {
       const reasons: Record<string, string> = {};
-      for (const name of capabilities)
-        reasons[name] = pending[name] ?? `unknown capability "${name}"`;
+      const packages = wanted.includes('broker')
+        ? missingHostPackages(options.brokerVersion ?? '3.10')
+        : [];
+      for (const name of wanted) {
+        if (name === 'broker' && packages.length > 0)
+          reasons[name] = `missing packages: ${packages.join(', ')} (npm run setup)`;
+        else if (!capabilities.includes(name))
+          reasons[name] = notWired[name] ?? `unknown capability "${name}"`;
+      }
       return reasons;
     },
-    start: async (): Promise<StartedTarget> => ({
-      description,
-      vars: {},
-      capabilities: new Set(),
-      recentLogs: async () => ({}),
-      stop: async () => undefined,
-    }),
+    start: (signal) => startLocal(description, options, signal),
   };
+}
+
+/** Everything one local run started, for operations and teardown. */
+interface LocalParts {
+  idp?: RunningIdp;
+  auth?: ManagedProcess;
+  proxy?: FaultProxy;
+  broker?: RunningBroker;
+  amqp?: LocalAmqp;
+  authPort: number;
+  adminUrl: string;
+  adminToken: string;
+}
+
+async function startLocal(
+  description: TargetDescription,
+  options: LocalTargetOptions,
+  signal: AbortSignal,
+): Promise<StartedTarget> {
+  const parts: LocalParts = {
+    authPort: 0,
+    adminUrl: '',
+    adminToken: randomBytes(24).toString('hex'),
+  };
+  const stop = () => stopParts(parts, options);
+  try {
+    parts.idp = await startIdp({ port: 0, keysDir: stateDir('chaos', 'idp') });
+    signal.throwIfAborted();
+    parts.auth = await startAuth(parts, options);
+    parts.proxy = await FaultProxy.start({
+      mode: 'http',
+      upstream: { host: '127.0.0.1', port: parts.authPort },
+    });
+    signal.throwIfAborted();
+    parts.broker = await startBroker(brokerOptions(parts.proxy, options));
+    const broker = parts.broker;
+    parts.amqp = new LocalAmqp(() => broker.endpoints.amqpUrl, parts.idp);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    description,
+    vars: {
+      amqpUrl: parts.broker.endpoints.amqpUrl,
+      managementUrl: parts.broker.endpoints.managementUrl,
+      authUrl: `http://127.0.0.1:${parts.authPort}`,
+      authProxyUrl: parts.proxy.url,
+      adminUrl: parts.adminUrl,
+      idpUrl: parts.idp.issuer,
+      authTimeoutMs: options.authTimeoutMs ?? 2000,
+    },
+    capabilities: new Set(capabilities),
+    operations: operationsOf(parts, options),
+    proxies: new Map([['auth', parts.proxy]]),
+    recentLogs: async (count) => ({
+      'reference-auth': parts.auth?.recentLines(count) ?? [],
+      broker: brokerLogTail(options.instance ?? 'chaos', count).split('\n'),
+    }),
+    stop,
+  };
+}
+
+async function startAuth(parts: LocalParts, options: LocalTargetOptions): Promise<ManagedProcess> {
+  const [authPort, adminPort] = [await freePort(), await freePort()];
+  parts.authPort = authPort;
+  parts.adminUrl = `http://127.0.0.1:${adminPort}`;
+  const idp = parts.idp as RunningIdp;
+  const auth = new ManagedProcess('reference-auth', {
+    command: [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(repoRoot, 'scripts', 'reference-auth.ts'),
+      '--listen',
+      `127.0.0.1:${authPort}`,
+    ],
+    cwd: repoRoot,
+    // Configuration by environment (reference-auth/config.ts): this run's IdP, admin port and
+    // token. The token never appears in argv (visible in ps) nor in the journal.
+    env: {
+      WARREN_AUTH_JWT_ISSUERS: idp.issuer,
+      WARREN_AUTH_JWT_JWKS_URL: idp.jwksUrl,
+      WARREN_AUTH_JWT_CLOCK_SKEW_SECONDS: String(options.clockSkewSeconds ?? 1),
+      WARREN_AUTH_ADMIN_PORT: String(adminPort),
+      WARREN_AUTH_ADMIN_TOKEN: parts.adminToken,
+      WARREN_AUTH_WATCH_POLICY: 'false',
+    },
+    ready: { tcp: { host: '127.0.0.1', port: authPort } },
+    readyTimeoutMs: 30_000,
+  });
+  await auth.start();
+  return auth;
+}
+
+function brokerOptions(proxy: FaultProxy, options: LocalTargetOptions) {
+  return {
+    version: options.brokerVersion ?? ('3.10' as const),
+    instance: options.instance ?? 'chaos',
+    backendUrl: proxy.url,
+    authTimeoutMs: options.authTimeoutMs ?? 2000,
+    cache: options.cache ?? false,
+  };
+}
+
+function operationsOf(
+  parts: LocalParts,
+  options: LocalTargetOptions,
+): Record<string, TargetOperation> {
+  const auth = parts.auth as ManagedProcess;
+  const idp = parts.idp as RunningIdp;
+  const amqp = parts.amqp as LocalAmqp;
+  return {
+    'auth.stop': async () => {
+      await auth.kill();
+      return { state: auth.state };
+    },
+    'auth.pause': async () => {
+      auth.pause();
+      return { state: auth.state };
+    },
+    'auth.restore': async () => {
+      if (auth.state === 'paused') auth.resume();
+      else if (auth.state !== 'running') await auth.start();
+      return { state: auth.state, pid: auth.pid ?? null, restarts: auth.restarts };
+    },
+    'auth.admin': (args, signal) => adminRequest(parts, args, signal),
+    'broker.restart': async () => {
+      const started = performance.now();
+      await stopBroker(options.instance ?? 'chaos');
+      parts.broker = await startBroker(brokerOptions(parts.proxy as FaultProxy, options));
+      return { elapsedMs: Math.round(performance.now() - started), bootMs: parts.broker.bootMs };
+    },
+    'amqp.attempt': (args) => amqp.attempt(args),
+    'amqp.open': (args) => amqp.open(args),
+    'idp.rotate': async () => ({ kid: idp.rotate().kid }),
+    'idp.retire-previous': async () => {
+      const current = idp.currentKey().kid;
+      const retired = idp.keys().filter((key) => key.kid !== current && key.state !== 'retired');
+      for (const key of retired) idp.retire(key.kid);
+      return { retired: retired.map((key) => key.kid), current };
+    },
+    'idp.jwks-mode': async (args) => {
+      await idp.setJwksMode(String(args['mode'] ?? 'ok') as JwksMode);
+      return idp.jwksMode();
+    },
+    'idp.counters': async () => idp.counters(),
+  };
+}
+
+/** The reference service's admin API with this run's bearer token. */
+async function adminRequest(
+  parts: LocalParts,
+  args: Readonly<Record<string, unknown>>,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const method = String(args['method'] ?? 'GET');
+  const path = String(args['path'] ?? '/status');
+  if (!path.startsWith('/'))
+    throw new WarrenError(ErrorCode.BadInput, `auth.admin: path "${path}" must start with "/"`);
+  const response = await fetch(`${parts.adminUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${parts.adminToken}`,
+      ...(args['body'] ? { 'content-type': 'application/json' } : {}),
+    },
+    body: args['body'] === undefined ? undefined : JSON.stringify(args['body']),
+    signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
+  });
+  const text = await response.text();
+  if (!response.ok)
+    throw new WarrenError(
+      ErrorCode.ProcessFailed,
+      `auth.admin ${method} ${path}: ${response.status} ${text.slice(0, 200)}`,
+    );
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/** Newest first; every part is attempted even when an earlier one fails. */
+async function stopParts(parts: LocalParts, options: LocalTargetOptions): Promise<void> {
+  const errors: string[] = [];
+  const attempt = async (what: string, action: () => Promise<unknown>) => {
+    await action().catch((error: unknown) => errors.push(`${what}: ${String(error)}`));
+  };
+  await attempt('amqp sessions', async () => parts.amqp?.closeAll());
+  if (parts.broker) await attempt('broker', () => stopBroker(options.instance ?? 'chaos'));
+  await attempt('auth proxy', async () => parts.proxy?.close());
+  await attempt('reference-auth', async () => parts.auth?.stop());
+  await attempt('idp', async () => parts.idp?.stop());
+  if (errors.length > 0)
+    throw new WarrenError(ErrorCode.ProcessFailed, `local target teardown: ${errors.join('; ')}`);
 }

@@ -4,6 +4,7 @@
  */
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 
+import type { FaultProxy } from '../faults/proxy.js';
 import type { Vars } from '../template.js';
 
 export type TargetKind = 'local' | 'staging' | 'amazon-mq';
@@ -15,29 +16,27 @@ export interface TargetDescription {
   nonProduction: boolean;
 }
 
-/** The target's auth service, as a fault surface. */
-export interface AuthControl {
-  /** Down: killed, or the user's stop command. */
-  stop(signal: AbortSignal): Promise<unknown>;
-  /** Frozen: SIGSTOP, or the user's pause command. */
-  pause(signal: AbortSignal): Promise<unknown>;
-  /** Back to serving: start or SIGCONT, or the user's restore command. */
-  restore(signal: AbortSignal): Promise<unknown>;
-}
+/**
+ * One thing a target can do or observe, by name (`auth.stop`, `amqp.attempt`, `idp.rotate`):
+ * drills call it through the `target` action and provider. `args` come from the drill file.
+ */
+export type TargetOperation = (
+  args: Readonly<Record<string, unknown>>,
+  signal: AbortSignal,
+) => Promise<unknown>;
 
-/** The broker, as a fault surface. */
-export interface BrokerControl {
-  /** Restarts the node (Amazon MQ: RebootBroker) and resolves once it serves again. */
-  restart(signal: AbortSignal): Promise<unknown>;
-}
-
-/** A login or operation attempt by a named principal (see the `amqp` provider). */
-export interface AmqpAttempt {
-  principal: string;
-  vhost?: string;
-  operation?: 'connect' | 'channel' | 'publish' | 'consume';
-  timeoutMs: number;
-}
+/**
+ * Well-known operations. `auth.stop`, `auth.pause`, `auth.restore` (kill / SIGSTOP / start or
+ * SIGCONT, or the user's commands on staging); `broker.restart`; `amqp.attempt` with args
+ * `{ principal, vhost?, operation?, session?, timeoutMs }`.
+ */
+export const wellKnownOperations = [
+  'auth.stop',
+  'auth.pause',
+  'auth.restore',
+  'broker.restart',
+  'amqp.attempt',
+] as const;
 
 /** A target after setup: its capabilities, placeholder values and teardown. */
 export interface StartedTarget {
@@ -46,10 +45,10 @@ export interface StartedTarget {
   readonly vars: Vars;
   /** Capability names drills may require: `auth`, `broker`, `amqp`, `idp`, `ca`, ... */
   readonly capabilities: ReadonlySet<string>;
-  readonly auth?: AuthControl;
-  readonly broker?: BrokerControl;
-  /** One AMQP attempt with a typed outcome; present when the target has `amqp`. */
-  amqp?(attempt: AmqpAttempt, signal: AbortSignal): Promise<unknown>;
+  /** What drills may ask of this target, by name. */
+  readonly operations: Readonly<Record<string, TargetOperation>>;
+  /** Fault proxies the target put in front of its parts (local: `auth`, before the service). */
+  readonly proxies?: ReadonlyMap<string, FaultProxy>;
   /** Recent lines of broker and service logs, attached to a failed step: source → lines. */
   recentLogs(count: number): Promise<Record<string, string[]>>;
   /** Tears down whatever `start` set up. Always called, also after failures and interrupts. */
