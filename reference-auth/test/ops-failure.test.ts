@@ -11,13 +11,14 @@ import { startReferenceAuth, type RunningReferenceAuth } from '../ops/service.js
 import { demoClaims, ManualClock, recordingSink, TestIdp } from './support.js';
 
 let idp: TestIdp;
-/** An introspection endpoint that never answers. */
+/** An introspection endpoint that never answers; counts the calls it swallows. */
 let silent: Server;
+let silentCalls = 0;
 let silentUrl: string;
 
 beforeAll(async () => {
   idp = await TestIdp.start();
-  silent = createServer(() => undefined);
+  silent = createServer(() => void silentCalls++);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/introspect`;
 });
@@ -106,7 +107,7 @@ describe('failure behaviour', () => {
       const started = performance.now();
       const answer = await h.ask('user', { username: 'acme-producer', password: token });
       expect(answer.body).toBe('deny');
-      expect(performance.now() - started).toBeLessThan(2000);
+      expect(performance.now() - started).toBeLessThan(5000);
       expect(h.sink.records.at(-1)?.reason).toBe('dependency_unavailable');
       expect(answer.cacheControl).toBe('no-store');
       expect(await h.running.metrics.render()).toMatch(
@@ -130,14 +131,13 @@ describe('failure behaviour', () => {
     });
     try {
       const opaque = { username: 'acme-producer', password: 'opaque-token-value-not-a-jwt' };
-      for (let i = 0; i < 2; i++) {
-        const started = performance.now();
-        expect((await h.ask('user', opaque)).body).toBe('deny');
-        expect(performance.now() - started).toBeLessThan(1500);
-      }
-      const started = performance.now();
+      const callsBefore = silentCalls;
+      // Each call is cut off by the 150 ms timeout (the endpoint would hang forever).
+      for (let i = 0; i < 2; i++) expect((await h.ask('user', opaque)).body).toBe('deny');
+      expect(silentCalls - callsBefore).toBe(2);
+      // The circuit is now open: the third login is denied without calling the endpoint.
       expect((await h.ask('user', opaque)).body).toBe('deny');
-      expect(performance.now() - started).toBeLessThan(100);
+      expect(silentCalls - callsBefore).toBe(2);
       expect(h.sink.records.map((r) => r.reason)).toEqual([
         'dependency_unavailable',
         'dependency_unavailable',

@@ -184,7 +184,7 @@ describe('introspection client', () => {
     const started = Date.now();
     const result = await introspection.introspect('x');
     expect(result).toEqual({ kind: 'unavailable', cause });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000);
     if (result.kind !== 'active') {
       expect(introspectionDenialReason(result)).toBe('dependency_unavailable');
     }
