@@ -60,6 +60,13 @@ function legitRs(kit: ForgeKit): { token: string; r: bigint; s: bigint } {
   return { token, ...splitRawSignature(Buffer.from(segmentsOf(token)[2], 'base64url')) };
 }
 
+/** A real IdP token with its signature replaced: the mutation is over the signed input. */
+function mutated(kit: ForgeKit, mutate: (r: bigint, s: bigint) => Uint8Array) {
+  const { token, r, s } = legitRs(kit);
+  const [header, payload] = segmentsOf(token);
+  return forged(kit, `${header}.${payload}.${Buffer.from(mutate(r, s)).toString('base64url')}`);
+}
+
 /**
  * A real IdP signature whose s is in the lower half. OpenSSL does not normalise s, so about one
  * signature in two qualifies; 64 attempts fail with probability 2^-64.
@@ -157,55 +164,46 @@ const wycheproofStyle: ForgeCase[] = [
     'high-s-tampered',
     'high-S variant of a real signature over different (escalated) claims',
     (kit) => {
-      const { token, r, s } = legitRs(kit);
-      const malleable = `${segmentsOf(token)[0]}.${segmentsOf(token)[1]}.${rawSignature(r, p256Order - s).toString('base64url')}`;
-      return forged(kit, withPayload(malleable, kit.fullClaims({ workload: 'admin' })));
+      const highS = mutated(kit, (r, s) => rawSignature(r, p256Order - s)).token;
+      return forged(kit, withPayload(highS, kit.fullClaims({ workload: 'admin' })));
     },
   ),
   vector(
     'der-encoded-valid',
     'a valid IdP ES256 signature re-encoded as DER (JWS wants raw r||s)',
-    (kit) => {
-      const { token, r, s } = legitRs(kit);
-      const [header, payload] = segmentsOf(token);
-      return forged(kit, `${header}.${payload}.${derSignature(r, s).toString('base64url')}`);
-    },
+    (kit) => mutated(kit, (r, s) => derSignature(r, s)),
   ),
   vector(
     'truncated-63-bytes',
     'a valid IdP ES256 signature with its last byte cut (63 bytes)',
-    (kit) => {
-      const { token, r, s } = legitRs(kit);
-      const [header, payload] = segmentsOf(token);
-      return forged(
-        kit,
-        `${header}.${payload}.${rawSignature(r, s).subarray(0, 63).toString('base64url')}`,
-      );
-    },
+    (kit) => mutated(kit, (r, s) => rawSignature(r, s).subarray(0, 63)),
   ),
   vector(
     'extended-65-bytes',
     'a valid IdP ES256 signature with a zero byte appended (65 bytes)',
-    (kit) => {
-      const { token, r, s } = legitRs(kit);
-      const [header, payload] = segmentsOf(token);
-      const longer = Buffer.concat([rawSignature(r, s), Buffer.from([0])]);
-      return forged(kit, `${header}.${payload}.${longer.toString('base64url')}`);
-    },
+    (kit) => mutated(kit, (r, s) => Buffer.concat([rawSignature(r, s), Buffer.from([0])])),
   ),
-  vector('r-zero', 'a valid IdP signature with r replaced by 0', (kit) => {
-    const { s } = legitRs(kit);
-    return withSignature(kit, rawSignature(0n, s));
-  }),
-  vector('s-zero', 'a valid IdP signature with s replaced by 0', (kit) => {
-    const { r } = legitRs(kit);
-    return withSignature(kit, rawSignature(r, 0n));
-  }),
-  vector('s-plus-n', 'a valid IdP signature with s + n, 33 bytes wide (out of range)', (kit) => {
-    const { r, s } = legitRs(kit);
-    const wide = Buffer.concat([toFixedBytes(r, 32), toFixedBytes(s + p256Order, 33)]);
-    return withSignature(kit, wide);
-  }),
+  vector('r-zero', 'a valid IdP signature with r replaced by 0', (kit) =>
+    mutated(kit, (_r, s) => rawSignature(0n, s)),
+  ),
+  vector('s-zero', 'a valid IdP signature with s replaced by 0', (kit) =>
+    mutated(kit, (r) => rawSignature(r, 0n)),
+  ),
+  vector('s-plus-n', 'a valid IdP signature with s + n, 33 bytes wide (out of range)', (kit) =>
+    mutated(kit, (r, s) => Buffer.concat([toFixedBytes(r, 32), toFixedBytes(s + p256Order, 33)])),
+  ),
+  vector('r-s-swapped', 'a valid IdP signature with r and s swapped', (kit) =>
+    mutated(kit, (r, s) => rawSignature(s, r)),
+  ),
+  vector('r-n-minus-r', 'a valid IdP signature with r replaced by n - r', (kit) =>
+    mutated(kit, (r, s) => rawSignature(p256Order - r, s)),
+  ),
+  vector('r-s-one', 'ES256 signature with r = s = 1', (kit) =>
+    withSignature(kit, rawSignature(1n, 1n)),
+  ),
+  vector('all-ones-bits', 'ES256 signature of 64 0xff bytes (r and s above n)', (kit) =>
+    withSignature(kit, Buffer.alloc(64, 0xff)),
+  ),
   vector(
     'invalid-curve-point-jwk',
     'embedded jwk whose (x, y) is not on P-256, signed by an attacker key',

@@ -180,13 +180,40 @@ const shapes: Record<string, ShapeCheck> = {
     expect(es256Verifies(p, k.idp.currentKey('ES256').publicKey)).toBe(true);
   },
   'forge.ecdsa.high-s-tampered': (p) => expect(p.payload['workload']).toBe('admin'),
-  'forge.ecdsa.der-encoded-valid': (p) => expect(p.signature[0]).toBe(0x30),
+  'forge.ecdsa.der-encoded-valid': (p, k) => {
+    // DER decoded back to raw r||s is a real IdP signature over the same input.
+    const key = { key: k.idp.currentKey('ES256').publicKey, dsaEncoding: 'der' as const };
+    expect(p.signature[0]).toBe(0x30);
+    expect(verify('sha256', Buffer.from(p.signingInput), key, p.signature)).toBe(true);
+  },
   'forge.ecdsa.truncated-63-bytes': (p) => expect(p.signature.length).toBe(63),
   'forge.ecdsa.extended-65-bytes': (p) => expect(p.signature.length).toBe(65),
   'forge.ecdsa.r-zero': (p) =>
     expect(p.signature.subarray(0, 32).equals(Buffer.alloc(32))).toBe(true),
   'forge.ecdsa.s-zero': (p) => expect(p.signature.subarray(32).equals(Buffer.alloc(32))).toBe(true),
   'forge.ecdsa.s-plus-n': (p) => expect(p.signature.length).toBe(65),
+  'forge.ecdsa.r-s-swapped': (p, k) => {
+    const { r, s } = splitRawSignature(p.signature);
+    // Swapped back, it is a real IdP signature.
+    const original = Buffer.concat([p.signature.subarray(32), p.signature.subarray(0, 32)]);
+    expect(r).not.toBe(s);
+    expect(es256Verifies({ ...p, signature: original }, k.idp.currentKey('ES256').publicKey)).toBe(
+      true,
+    );
+  },
+  'forge.ecdsa.r-s-one': (p) => expect(splitRawSignature(p.signature)).toEqual({ r: 1n, s: 1n }),
+  'forge.ecdsa.all-ones-bits': (p) => expect(p.signature.equals(Buffer.alloc(64, 0xff))).toBe(true),
+  'forge.ecdsa.r-n-minus-r': (p, k) => {
+    const { r, s } = splitRawSignature(p.signature);
+    const original = Buffer.concat([
+      Buffer.from((p256Order - r).toString(16).padStart(64, '0'), 'hex'),
+      p.signature.subarray(32),
+    ]);
+    expect(s).toBeGreaterThan(0n);
+    expect(es256Verifies({ ...p, signature: original }, k.idp.currentKey('ES256').publicKey)).toBe(
+      true,
+    );
+  },
   'forge.ecdsa.invalid-curve-point-jwk': (p) => {
     // Node refuses to import a point that is not on the curve.
     expect(() => createPublicKey({ key: p.header['jwk'] as never, format: 'jwk' })).toThrow();
