@@ -97,6 +97,8 @@ export async function startReferenceAuth(
   attachEvictions(config, service, metrics, logger);
 
   const admin = createAdmin(config, service, logger, { guard, audit, introspection });
+  // Also behind the admin credentials, for scrapers that cannot present the broker's certificate.
+  if (admin) registerMetricsRoute(admin, metrics);
   const running: RunningReferenceAuth = {
     service,
     metrics,

@@ -101,6 +101,9 @@ describe('the composed service', () => {
     expect((await get(admin, '/status')).status).toBe(401);
     const status = await get(admin, '/status', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(JSON.parse(status.body)).toMatchObject({ ready: true, liveSessions: 1, inFlight: 0 });
+    expect((await get(admin, '/metrics')).status).toBe(401);
+    const scraped = await get(admin, '/metrics', { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(scraped.body).toContain('reference_auth_decisions_total');
 
     const killed = await request(`${admin}/kill-switch`, {
       method: 'POST',
