@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../lib/wait.js';
 import type { CertificateAuthority, IssuedCertificate } from '../index.js';
@@ -12,6 +13,7 @@ import { temporaryDir } from './support.js';
 // RabbitMQ's TLS listener is Erlang/OTP's ssl. This drives a small escript server configured
 // like it (verify_peer, fail_if_no_peer_cert, crl_check with the hashed CRL folder) to prove
 // Erlang accepts Warren's certificates and CRLs and refuses the bad ones for the right reason.
+const execFileAsync = promisify(execFile);
 const day = 86_400_000;
 let dir: Awaited<ReturnType<typeof temporaryDir>>;
 let foreignDir: Awaited<ReturnType<typeof temporaryDir>>;
@@ -141,4 +143,42 @@ describe('Erlang/OTP ssl (RabbitMQ TLS listener settings)', () => {
     expect(authorized).toBe(true);
     expect(await readFile(ca.crlPaths().bundle, 'utf8')).toContain('BEGIN X509 CRL');
   });
+});
+
+describe('Erlang/OTP ssl as a client (the broker calling an HTTPS auth service)', () => {
+  /** Serves `cert` over TLS on a loopback port and lets the escript client connect to it. */
+  async function erlangClientVerdict(cert: IssuedCertificate, hostName: string): Promise<string> {
+    const options = await ca.nodeTlsOptions(cert);
+    const httpsLike = tls.createServer({ key: options.key, cert: options.cert }, (socket) =>
+      socket.end(),
+    );
+    await new Promise<void>((resolve) => httpsLike.listen(0, '127.0.0.1', resolve));
+    try {
+      const script = join(import.meta.dirname, 'erlang-tls-client.escript');
+      const address = httpsLike.address() as { port: number };
+      const { stdout } = await execFileAsync('escript', [
+        script,
+        String(address.port),
+        ca.trustBundlePath,
+        hostName,
+      ]);
+      return stdout.split('\n').find((line) => /^(verified|rejected)/.test(line)) ?? stdout;
+    } finally {
+      await new Promise((resolve) => httpsLike.close(resolve));
+    }
+  }
+
+  it.each([
+    ['localhost (its DNS SAN)', 'localhost', 'verified'],
+    ['auth.other.test', 'auth.other.test', 'rejected handshake_failure'],
+  ])(
+    'a Warren server certificate for localhost checked as %s gives "%s"',
+    async (_, hostName, verdict) => {
+      const serverCert = await ca.issueServerCertificate({
+        name: 'auth-service',
+        dnsNames: ['localhost'],
+      });
+      expect(await erlangClientVerdict(serverCert, hostName)).toBe(verdict);
+    },
+  );
 });
