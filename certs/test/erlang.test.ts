@@ -169,8 +169,8 @@ describe('Erlang/OTP ssl as a client (the broker calling an HTTPS auth service)'
   }
 
   it.each([
-    ['localhost (its DNS SAN)', 'localhost', 'verified'],
-    ['auth.other.test', 'auth.other.test', 'rejected handshake_failure'],
+    ['localhost (its DNS SAN)', 'verified', 'localhost'],
+    ['auth.other.test', 'rejected handshake_failure', 'auth.other.test'],
   ])(
     'a Warren server certificate for localhost checked as %s gives "%s"',
     async (_, hostName, verdict) => {
