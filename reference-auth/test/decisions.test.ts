@@ -319,3 +319,56 @@ describe('logins and tags', () => {
     expect(service.sink.records.at(-1)?.reason).toBe('no_session');
   });
 });
+
+describe('certificate identity forms', () => {
+  const policyText = `version: 1
+tenants: [acme, globex]
+classes:
+  producer:
+    grants:
+      - { resource: exchange, name: '{tenant}.invoices', permissions: [write] }
+identities:
+  certificates:
+    trustDomain: warren.test
+    entries:
+      - { id: 'C=US,O=Warren,OU=acme,CN=invoice-producer', tenant: acme, class: producer }
+      - { id: 'globex-invoice-producer', tenant: globex, class: producer }
+      - { id: 'spiffe://warren.test/ns/acme/sa/{service}', class: producer }
+`;
+  let forms: TestService;
+
+  beforeAll(async () => {
+    forms = await startService({ idp, policyText });
+  });
+
+  afterAll(async () => {
+    await forms.auth.close();
+  });
+
+  it.each([
+    ['a reversed distinguished name', 'C=US,O=Warren,OU=acme,CN=invoice-producer', 'acme'],
+    ['a common name', 'globex-invoice-producer', 'globex'],
+    ['a SPIFFE ID with a {service} placeholder', spiffe('acme', 'billing'), 'acme'],
+  ])('accepts %s and binds its tenant', async (_title, username, tenant) => {
+    expect(await forms.get('user', { username })).toBe('allow');
+    expect(forms.sink.records.at(-1)?.tenant).toBe(tenant);
+    const write = {
+      username,
+      vhost: tenant,
+      resource: 'exchange',
+      name: `${tenant}.invoices`,
+      permission: 'write',
+    };
+    expect(await forms.get('resource', write)).toBe('allow');
+  });
+
+  it.each([
+    ['the DN in display order', 'CN=invoice-producer,OU=acme,O=Warren,C=US'],
+    ['the DN with spaces after commas', 'C=US, O=Warren, OU=acme, CN=invoice-producer'],
+    ['the CN of another case', 'Globex-Invoice-Producer'],
+    ['a JWT username that is not a certificate', 'acme-producer'],
+  ])('denies %s', async (_title, username) => {
+    expect(await forms.get('user', { username })).toBe('deny');
+    expect(forms.sink.records.at(-1)?.reason).toBe('unknown_identity');
+  });
+});
