@@ -173,7 +173,7 @@ describe('Erlang/OTP ssl as a client (the broker calling an HTTPS auth service)'
     ['auth.other.test', 'rejected handshake_failure', 'auth.other.test'],
   ])(
     'a Warren server certificate for localhost checked as %s gives "%s"',
-    async (_, hostName, verdict) => {
+    async (_, verdict, hostName) => {
       const serverCert = await ca.issueServerCertificate({
         name: 'auth-service',
         dnsNames: ['localhost'],
