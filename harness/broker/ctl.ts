@@ -27,7 +27,7 @@ export function nodeCommand(
     return { command: program, args, env: Object.fromEntries(envPairs.map(splitPair)) };
   }
   return {
-    command: 'chroot',
+    command: '/usr/sbin/chroot',
     args: [node.rootDir, 'env', '-i', ...envPairs, program, ...args],
     env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
   };

@@ -77,14 +77,18 @@ async function aptInstall(packages: string[], log: ProgressLog): Promise<void> {
   // One `apt-get update` per process: it is the slow part and the lists do not change meanwhile.
   if (!aptUpdated) {
     log('apt-get update');
-    await runChecked('apt-get', ['update', '-q'], { env, timeoutMs: 600_000 });
+    await runChecked('/usr/bin/apt-get', ['update', '-q'], { env, timeoutMs: 600_000 });
     aptUpdated = true;
   }
   log(`apt-get install ${packages.join(' ')}`);
-  await runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
-    env,
-    timeoutMs: 900_000,
-  });
+  await runChecked(
+    '/usr/bin/apt-get',
+    ['install', '-y', '-q', '--no-install-recommends', ...packages],
+    {
+      env,
+      timeoutMs: 900_000,
+    },
+  );
 }
 
 /** True when this process may run apt-get (root, and apt-get exists). */

@@ -77,7 +77,7 @@ async function buildInto(partial: string, log: ProgressLog): Promise<void> {
   mkdirSync(dirname(partial), { recursive: true });
   const mirror = process.env['WARREN_DEBIAN_MIRROR'] ?? 'http://deb.debian.org/debian';
   log(`debootstrap --variant=minbase trixie ${partial} (about 30 s)`);
-  await runChecked('debootstrap', ['--variant=minbase', 'trixie', partial, mirror], {
+  await runChecked('/usr/sbin/debootstrap', ['--variant=minbase', 'trixie', partial, mirror], {
     timeoutMs: 900_000,
   });
   // Debian's invoke-rc.d asks policy-rc.d; 101 = "do not start services" inside this root.
@@ -88,9 +88,13 @@ async function buildInto(partial: string, log: ProgressLog): Promise<void> {
   const script =
     'apt-get update -q && apt-get install -y -q --no-install-recommends ' +
     `${packagesInRoot.join(' ')} && apt-get clean`;
-  await runChecked('chroot', [partial, 'env', '-i', ...chrootBaseEnv(), 'sh', '-c', script], {
-    timeoutMs: 900_000,
-  });
+  await runChecked(
+    '/usr/sbin/chroot',
+    [partial, 'env', '-i', ...chrootBaseEnv(), 'sh', '-c', script],
+    {
+      timeoutMs: 900_000,
+    },
+  );
   await writeRootHosts(partial);
   verifyRoot(partial);
   const stamp = { builtAt: new Date().toISOString(), rabbitmq: rabbitmqLibVersion(partial) };
