@@ -9,11 +9,13 @@ import {
   startIdp,
   type Claims,
   type IdpAlg,
+  type JwksMode,
 } from '../harness/idp/index.js';
 import { ErrorCode, isWarrenError, WarrenError } from '../lib/errors.js';
 
 const usage = `usage: npm run idp -- <command> [flags]
   serve  [--port ${defaultIdpPort}] [--audience ${defaultAudience}]   run the IdP until Ctrl-C
+         [--jwks-mode ok|broken|unreachable|slow|empty] [--delay-ms 5000]
   token  --sub NAME [--claim k=v]... [--claim-json k=JSON]... [--alg ES256|RS256|EdDSA]
          [--expires-in 300] [--port ${defaultIdpPort}] [--audience ${defaultAudience}]
          prints only the token
@@ -31,6 +33,8 @@ const options = {
   alg: { type: 'string' },
   'expires-in': { type: 'string' },
   kid: { type: 'string' },
+  'jwks-mode': { type: 'string' },
+  'delay-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,14 +93,27 @@ function minterOptions(flags: Flags) {
   };
 }
 
+const jwksModes: readonly JwksMode[] = ['ok', 'broken', 'unreachable', 'slow', 'empty'];
+
+function parseJwksMode(text: string | undefined): JwksMode {
+  if (text === undefined) return 'ok';
+  const mode = jwksModes.find((candidate) => candidate === text);
+  if (mode === undefined) throw badFlag(`--jwks-mode must be one of ${jwksModes.join(', ')}`);
+  return mode;
+}
+
 async function serve(flags: Flags): Promise<void> {
+  const mode = parseJwksMode(flags['jwks-mode']);
+  const delayMs = parseInteger('delay-ms', flags['delay-ms'], 5000);
   const idp = await startIdp(minterOptions(flags));
+  await idp.setJwksMode(mode, { delayMs });
   console.log(`test IdP listening; configure your backend with:
   issuer     ${idp.issuer}
   audience   ${idp.audience}
   JWKS URL   ${idp.jwksUrl}
   discovery  ${idp.discoveryUrl}
   algorithms ${idpAlgs.join(', ')}
+  JWKS mode  ${mode}
 keys: ${idp.keysDir}   (Ctrl-C stops)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
