@@ -10,7 +10,7 @@ import {
   type ForgeKit,
 } from './kit.js';
 
-const noneReference = 'RFC 7518 §3.6; RFC 8725 §2.1, §3.1; CVE-2015-9235';
+const noneReference = 'RFC 7518 §3.6; RFC 8725 §2.1, §3.1';
 
 function noneCase(spelling: string): ForgeCase {
   return {
