@@ -25,7 +25,7 @@ export interface RateLimitOptions {
 export interface OverloadOptions {
   /** Admitted requests still being decided (awaiting keys, introspection); 0 disables. Default 512. */
   maxInFlight?: number;
-  /** Event-loop lag above which new requests are shed, milliseconds; 0 disables. Default 500. */
+  /** Event-loop lag (two samples in a row) above which requests are shed, ms; 0 disables. Default 500. */
   maxEventLoopDelayMs?: number;
   /** How often event-loop lag is sampled, milliseconds. Default 100. */
   sampleIntervalMs?: number;
@@ -80,19 +80,22 @@ export function createIdentityRateLimiter(
 }
 
 /**
- * Measures event-loop lag with a timer: how late each tick fires. Unref'd, so it never keeps
- * the process alive. Returns the latest sample and a stop function.
+ * Measures event-loop lag with a timer: how late each tick fires. Reports the smaller of the
+ * last two samples, so one long pause (start-up, a major GC) does not shed traffic but a loop
+ * that stays behind does. Unref'd, so it never keeps the process alive.
  */
 export function sampleEventLoopDelay(intervalMs: number): { current(): number; stop(): void } {
-  let lagMs = 0;
+  let lastMs = 0;
+  let previousMs = 0;
   let expected = Date.now() + intervalMs;
   const timer = setInterval(() => {
     const now = Date.now();
-    lagMs = Math.max(0, now - expected);
+    previousMs = lastMs;
+    lastMs = Math.max(0, now - expected);
     expected = now + intervalMs;
   }, intervalMs);
   timer.unref();
-  return { current: () => lagMs, stop: () => clearInterval(timer) };
+  return { current: () => Math.min(lastMs, previousMs), stop: () => clearInterval(timer) };
 }
 
 /** Builds the guard the composition root passes as `deps.guard`. */

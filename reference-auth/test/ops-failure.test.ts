@@ -51,6 +51,8 @@ async function build(config: Record<string, unknown>, deps: ServerDeps = {}): Pr
         metrics: { processMetrics: false },
         admin: { enabled: false },
         ...config,
+        // Lag shedding has its own tests; a loaded test machine must not shed these requests.
+        guard: { maxEventLoopDelayMs: 0, ...(config.guard as object | undefined) },
       } as ConfigOverride,
     }),
     {

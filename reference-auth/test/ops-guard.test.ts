@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createIdentityRateLimiter, createRequestGuard } from '../ops/guard.js';
+import {
+  createIdentityRateLimiter,
+  createRequestGuard,
+  sampleEventLoopDelay,
+} from '../ops/guard.js';
 
 const ctx = (username: string) => ({ path: 'resource' as const, username });
 
@@ -83,5 +87,27 @@ describe('request guard', () => {
     expect(guard.admit(ctx('acme-consumer'))).toBe('rate_limited');
     expect(guard.inFlight).toBe(0);
     guard.close();
+  });
+});
+
+describe('event-loop lag sampler', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ignores one long pause but reports a loop that stays behind', () => {
+    vi.useFakeTimers();
+    const sampler = sampleEventLoopDelay(100);
+    const tickAfterPause = (pauseMs: number) => {
+      vi.setSystemTime(Date.now() + pauseMs);
+      vi.advanceTimersByTime(100);
+    };
+    tickAfterPause(600);
+    expect(sampler.current()).toBe(0);
+    tickAfterPause(600);
+    expect(sampler.current()).toBe(600);
+    tickAfterPause(0);
+    expect(sampler.current()).toBe(0);
+    sampler.stop();
   });
 });

@@ -41,6 +41,8 @@ beforeAll(async () => {
       admin: { port: 0, token: ADMIN_TOKEN },
       audit: { file: join(dir, 'audit.jsonl') },
       metrics: { processMetrics: false },
+      // Lag shedding has its own tests; a loaded test machine must not shed these requests.
+      guard: { maxEventLoopDelayMs: 0 },
       management: {
         url: `http://127.0.0.1:${(mgmt.address() as AddressInfo).port}`,
         username: 'evictor',
@@ -127,6 +129,33 @@ describe('the composed service', () => {
     const log = logLines.join('');
     expect(log).not.toContain(ADMIN_TOKEN);
     expect(log).not.toContain(MGMT_PASSWORD);
+  });
+});
+
+describe('expiry eviction', () => {
+  it('closes the connections of a username once its last token has expired', async () => {
+    const token = await idp.mint(clock, demoClaims('globex-consumer', 'globex', 'consumer'), {
+      expiresInSeconds: 60,
+    });
+    const query = new URLSearchParams({ username: 'globex-consumer', password: token });
+    expect(await get(running.decisionAddress ?? '', `/user?${query}`)).toMatchObject({
+      body: 'allow',
+    });
+    evictions.length = 0;
+    running.service.sessions.sweep();
+    expect(evictions).toEqual([]);
+
+    clock.advance(61_000);
+    running.service.sessions.sweep();
+    await waitUntil(() => evictions.length > 0);
+    expect(evictions).toEqual([
+      { url: '/api/connections/username/globex-consumer', reason: 'reference-auth: token expired' },
+    ]);
+    await waitUntil(async () =>
+      (await running.metrics.render()).includes(
+        'reference_auth_evictions_total{outcome="closed",trigger="token_expired"} 1',
+      ),
+    );
   });
 });
 
