@@ -214,7 +214,7 @@ const unknownAlg: ForgeCase[] = [
     id: 'forge.unknown-alg.es256k',
     category: 'unknown-alg',
     title: 'ES256K (secp256k1) by an attacker key, naming the IdP ES256 kid',
-    reference: 'RFC 8812 §3.2; RFC 8725 §3.1, §3.2',
+    reference: 'RFC 8812 §3 (ES256K); RFC 8725 §3.1, §3.2',
     expected: 'reject',
     caughtBy: 'algorithm',
     build: (kit) => {

@@ -101,7 +101,7 @@ const tampering: ForgeCase[] = [
   },
 ];
 
-const duplicateReference = 'RFC 7515 §4, §5.2 step 4; RFC 7519 §4; RFC 8259 §4';
+const duplicateReference = 'RFC 7515 §4; RFC 7519 §4; RFC 8259 §4';
 
 /** A JSON object text with `member` appended after the existing members (a duplicate). */
 function appendMember(json: object, member: string, value: unknown): string {
@@ -173,7 +173,7 @@ const duplicates: ForgeCase[] = [
     reference: `${duplicateReference} (parsers reject or take the lexically last)`,
     expected: 'accept',
     assumes:
-      'the verifier takes the last duplicate (RFC 7515 §5.2 allows it); accepted as the own ' +
+      'the verifier takes the last duplicate (RFC 7515 §4 and RFC 7519 §4 allow it); accepted as the own ' +
       'identity, never as the first "sub"',
     build: (kit) => {
       const header = { alg: 'ES256', kid: kit.idp.currentKey('ES256').kid, typ: 'JWT' };
