@@ -125,6 +125,8 @@ const waitStep = z.strictObject({
   seconds: z.number().positive().max(30).optional(),
   /** Sleep until the token's exp plus the profile's token.sessionGraceSeconds plus 1 s. */
   untilExpired: z.boolean().optional(),
+  /** With untilExpired: also wait out the profile's clock skew (for a second login). */
+  beyondSkew: z.boolean().optional(),
 });
 const idpStep = z.strictObject({
   /** Rotate the signing key of the scenario's alg (the old key stays published). */

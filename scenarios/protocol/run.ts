@@ -342,10 +342,9 @@ async function runWait(state: RunState, step: Step): Promise<StepReport> {
     if (typeof exp !== 'number')
       throw new Error('wait untilExpired needs a token with a numeric exp');
     const nowSeconds = (state.context.nowMs ?? Date.now)() / 1000;
-    seconds = Math.max(
-      seconds,
-      exp + state.context.profile.token.sessionGraceSeconds + 1 - nowSeconds,
-    );
+    const token = state.context.profile.token;
+    const grace = wait.beyondSkew === true ? token.clockSkewSeconds : token.sessionGraceSeconds;
+    seconds = Math.max(seconds, exp + grace + 1 - nowSeconds);
   }
   await sleep(Math.max(0, seconds * 1000));
   return { entry: { ok: true, detail: `waited ${seconds.toFixed(1)} s` } };
