@@ -5,7 +5,6 @@ import { join } from 'node:path';
 
 import { validateDrill, type LoadedDrill } from '../load.js';
 import type { Drill } from '../model.js';
-import { localTarget } from '../targets/local.js';
 import type { Target, TargetDescription } from '../targets/target.js';
 
 /** A drill whose steady state is one function probe that must return "ok". */
@@ -45,10 +44,30 @@ export function counter(): { calls: number; run: () => Promise<unknown> } {
   return state;
 }
 
-/** The local target, or one with a different description (for the staging guard). */
+/**
+ * A bare non-production target with no parts (the real local target boots a broker): every
+ * capability is reported missing. `description` overrides, e.g. for the staging guard.
+ */
 export function testTarget(description?: Partial<TargetDescription>): Target {
-  const base = localTarget();
-  return description ? { ...base, description: { ...base.description, ...description } } : base;
+  const full: TargetDescription = {
+    kind: 'local',
+    name: 'bare',
+    nonProduction: true,
+    ...description,
+  };
+  return {
+    description: full,
+    missing: async (wanted) =>
+      Object.fromEntries(wanted.map((name) => [name, 'not in the bare test target'])),
+    start: async () => ({
+      description: full,
+      vars: {},
+      capabilities: new Set(),
+      operations: {},
+      recentLogs: async () => ({}),
+      stop: async () => undefined,
+    }),
+  };
 }
 
 /** A fresh temporary folder. */
