@@ -121,6 +121,12 @@ function installedRoot(options: ResolvedBrokerOptions): string {
   }
   const root = rootfsStatus();
   if (!root.complete) throw notInstalled(options);
+  if (process.getuid?.() !== 0) {
+    throw new WarrenError(
+      ErrorCode.MissingDependency,
+      'RabbitMQ 4.0 runs inside a chroot, which needs root; run as root or use --version 3.10',
+    );
+  }
   return root.dir;
 }
 

@@ -44,6 +44,14 @@ export async function installBroker(
   }
   const status = rootfsStatus();
   if (!status.complete) {
+    if (process.getuid?.() !== 0) {
+      throw new WarrenError(
+        ErrorCode.MissingDependency,
+        `the RabbitMQ 4.0 root ${status.dir} is missing and building it (debootstrap, chroot) ` +
+          'needs root: sudo npm run broker -- install --version 4.0, or point ' +
+          'WARREN_ROOTFS_DIR at a root built before',
+      );
+    }
     await buildRootfs(log);
     action = 'installed';
   }
