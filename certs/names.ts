@@ -77,12 +77,15 @@ export function spiffeIdUri(id: SpiffeIdParts | string, trustDomain: string): st
     return id;
   }
   const segment = /^[A-Za-z0-9.\-_]+$/;
-  if (!segment.test(id.namespace)) throw badOption('spiffeId.namespace', 'letters, digits, .-_');
-  if (!segment.test(id.serviceAccount)) {
-    throw badOption('spiffeId.serviceAccount', 'letters, digits, .-_');
-  }
+  const allowed = "may hold only letters, digits, '.', '-' and '_'";
+  if (!segment.test(id.namespace)) throw badOption('spiffeId.namespace', allowed);
+  if (!segment.test(id.serviceAccount)) throw badOption('spiffeId.serviceAccount', allowed);
   return `spiffe://${trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
 }
+
+// Host name labels (RFC 1123 2.1), optionally under one leading wildcard label.
+const dnsLabel = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+const dnsName = new RegExp(`^(?:\\*\\.)?${dnsLabel}(?:\\.${dnsLabel})*$`);
 
 /** Validates DNS names, IP addresses and URIs for a SAN extension. */
 export function checkSanValues(
@@ -96,13 +99,7 @@ export function checkSanValues(
     }
   }
   for (const dns of dnsNames) {
-    if (
-      !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(
-        dns,
-      )
-    ) {
-      throw badOption('dnsNames', `"${dns}" is not a DNS name`);
-    }
+    if (!dnsName.test(dns)) throw badOption('dnsNames', `"${dns}" is not a DNS name`);
   }
   for (const ip of ipAddresses) {
     if (isIP(ip) === 0) throw badOption('ipAddresses', `"${ip}" is not an IPv4 or IPv6 address`);
@@ -119,6 +116,7 @@ export function checkCertificateName(name: string): void {
   }
 }
 
+/** A WARREN_ERR_BAD_OPTION error whose message starts with the offending field. */
 export function badOption(field: string, problem: string): WarrenError {
   return new WarrenError(ErrorCode.BadOption, `${field}: ${problem}`);
 }
