@@ -219,6 +219,12 @@ function createAdmin(
     );
     return undefined;
   }
+  if (!isLoopback(config.admin.host)) {
+    logger.warn(
+      { adminHost: config.admin.host },
+      'admin API listens beyond loopback over plain HTTP: its credentials cross the network in clear',
+    );
+  }
   return createAdminServer(
     {
       killSwitch: service.killSwitch,
@@ -240,4 +246,8 @@ function createAdmin(
       },
     },
   );
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
