@@ -28,8 +28,8 @@ const sanLoginFrom = 'subject_alternative_name';
 
 /**
  * rabbitmq.conf (sysctl format). TLS options are deliberately absent: they all live in
- * advanced.config, because `crl_check`/`crl_cache` can only be set there before 4.2.3 and an
- * advanced.config `ssl_options` list replaces the one generated from rabbitmq.conf.
+ * advanced.config, because `crl_check`/`crl_cache` can only be set there before 4.2.3, and one
+ * complete list in one file does not depend on how RabbitMQ merges a key set in both files.
  */
 export function renderRabbitmqConf({ options, ports, paths }: ConfigInput): string {
   const lines = [
