@@ -163,11 +163,6 @@ export class Policy {
     return [...(this.classSpec(binding)?.tags ?? [])];
   }
 
-  /** True when the binding's class still exists (a reload may have removed it). */
-  knows(binding: Binding): boolean {
-    return this.classSpec(binding) !== undefined && this.tenants.has(binding.tenant);
-  }
-
   /** Decides a vhost-path request. */
   decideVhost(binding: Binding, vhost: string): PolicyAnswer {
     const compiled = this.compile(binding);

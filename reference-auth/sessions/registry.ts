@@ -95,12 +95,6 @@ export class SessionRegistry {
     };
   }
 
-  /** Earliest expiry among a username's live sessions (bounds decision cache lifetimes). */
-  earliestExpiryMs(username: string): number | undefined {
-    const { sessions } = this.live(username);
-    return sessions.length === 0 ? undefined : Math.min(...sessions.map((s) => s.expiresAtMs));
-  }
-
   /** Ends every session the predicate selects; returns the affected usernames. */
   endWhere(predicate: (session: Session) => boolean, reason: SessionEndReason): string[] {
     const affected: string[] = [];
@@ -127,11 +121,6 @@ export class SessionRegistry {
   all(): Session[] {
     const now = this.clock.nowMs();
     return [...this.byUsername.values()].flat().filter((s) => s.expiresAtMs > now);
-  }
-
-  /** Number of usernames with at least one record. */
-  get usernameCount(): number {
-    return this.byUsername.size;
   }
 
   /** Subscribes to session ends (expiry, revocation, kill, replacement). */
