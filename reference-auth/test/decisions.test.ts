@@ -372,3 +372,84 @@ identities:
     expect(forms.sink.records.at(-1)?.reason).toBe('unknown_identity');
   });
 });
+
+describe('claim values never widen a grant', () => {
+  const policyText = `version: 1
+tenants: [acme]
+classes:
+  personal:
+    grants:
+      - { resource: queue, name: '{username}.inbox.*', permissions: [read] }
+      - resource: topic
+        name: 'mail'
+        permissions: [read]
+        routingKeys: ['mail.{claim:team}.*']
+identities:
+  jwt: { tenantClaim: tenant_id, classClaim: workload, classes: [personal] }
+`;
+  let personal: TestService;
+
+  beforeAll(async () => {
+    personal = await startService({ idp, policyText });
+  });
+
+  afterAll(async () => {
+    await personal.auth.close();
+  });
+
+  async function loginAs(sub: string, team: string): Promise<void> {
+    const token = await idp.mint(personal.clock, {
+      sub,
+      tenant_id: 'acme',
+      workload: 'personal',
+      team,
+    });
+    expect(await personal.get('user', { username: sub, password: token })).toBe('allow');
+  }
+
+  const readQueue = (username: string, name: string) => ({
+    username,
+    vhost: 'acme',
+    resource: 'queue',
+    name,
+    permission: 'read',
+  });
+  const bind = (username: string, key: string) => ({
+    username,
+    vhost: 'acme',
+    resource: 'topic',
+    name: 'mail',
+    permission: 'read',
+    routing_key: key,
+  });
+
+  it('grants the literal owner of the name', async () => {
+    await loginAs('alice', 'blue');
+    expect(await personal.get('resource', readQueue('alice', 'alice.inbox.1'))).toBe('allow');
+    expect(await personal.get('topic', bind('alice', 'mail.blue.x'))).toBe('allow');
+  });
+
+  it.each([
+    ['*', 'alice.inbox.1'],
+    ['#', 'alice.inbox.1'],
+    ['.*', 'alice.inbox.1'],
+    ['a.*', 'a.b.inbox.1'],
+    ['(alice|bob)', 'alice.inbox.1'],
+    ['[a-z]+', 'alice.inbox.1'],
+    ['al+ce', 'allce.inbox.1'],
+  ])('a username %j cannot read %j', async (sub, queue) => {
+    await loginAs(sub, 'blue');
+    expect(await personal.get('resource', readQueue(sub, queue))).toBe('deny');
+  });
+
+  it.each([
+    ['*', 'mail.blue.x'],
+    ['#', 'mail.red.x'],
+    ['blue.*', 'mail.blue.x.y'],
+    ['.+', 'mail.blue.x'],
+  ])('a team claim %j cannot bind %j', async (team, key) => {
+    const sub = `team-${team.replace(/\W/g, '_')}`;
+    await loginAs(sub, team);
+    expect(await personal.get('topic', bind(sub, key))).toBe('deny');
+  });
+});

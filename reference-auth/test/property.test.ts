@@ -242,4 +242,39 @@ describe('property: no allow without a matching grant', () => {
       { numRuns: 200 },
     );
   });
+
+  it('random raw query strings and form bodies never crash and never allow', async () => {
+    const alphabet = fc.constantFrom(
+      ...'%&=+;aZ09.-_~/#*?'.split(''),
+      '%C3',
+      '%28',
+      '%00',
+      '%2F',
+      'username=',
+      'password=',
+    );
+    const raw = fc.array(alphabet, { maxLength: 40 }).map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('user', 'vhost', 'resource', 'topic'),
+        raw,
+        async (path, text) => {
+          const viaGet = await service.auth.app.inject({
+            url: `/${path}?${text.replace(/#/g, '%23')}`,
+          });
+          const viaPost = await service.auth.app.inject({
+            method: 'POST',
+            url: `/${path}`,
+            payload: text,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          });
+          for (const response of [viaGet, viaPost]) {
+            expect(response.statusCode).toBe(200);
+            expect(response.body).toBe('deny');
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
