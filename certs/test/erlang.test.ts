@@ -24,6 +24,15 @@ const lines: string[] = [];
 const clients: Record<string, IssuedCertificate> = {};
 
 beforeAll(async () => {
+  // Erlang arrives with RabbitMQ 3.10's packages (`npm run setup`); say so instead of ENOENT.
+  await execFileAsync('escript', [
+    '-s',
+    join(import.meta.dirname, 'erlang-tls-client.escript'),
+  ]).catch((error: unknown) => {
+    throw new Error('escript (Erlang/OTP) is missing: run "npm run setup" as root', {
+      cause: error,
+    });
+  });
   dir = await temporaryDir('certs-erlang');
   foreignDir = await temporaryDir('certs-erlang-foreign');
   ca = await openCa({ dir: dir.path });
