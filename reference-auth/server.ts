@@ -295,6 +295,8 @@ function createApp(
     // The broker sends passwords in GET query strings: fastify must never log request URLs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.maxRequestBytes,
+    // HEAD would run a login for its side effect (a session) without an answer anyone reads.
+    exposeHeadRoutes: false,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
