@@ -39,7 +39,8 @@ export async function resolveScenario(
 /** Fails fast with a clear message when nothing listens at the target. */
 export async function probeTarget(url: string, timeoutMs = 2000): Promise<void> {
   const parsed = new URL(url);
-  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  const defaults: Record<string, number> = { 'https:': 443, 'amqp:': 5672, 'amqps:': 5671 };
+  const port = Number(parsed.port || (defaults[parsed.protocol] ?? 80));
   await new Promise<void>((done, fail) => {
     const socket = connect({ host: parsed.hostname, port, timeout: timeoutMs });
     socket.once('connect', () => {
@@ -51,7 +52,7 @@ export async function probeTarget(url: string, timeoutMs = 2000): Promise<void> 
       fail(
         new WarrenError(
           ErrorCode.TargetUnreachable,
-          `target ${parsed.origin} is not reachable (${reason}); start it ` +
+          `target ${parsed.protocol}//${parsed.host} is not reachable (${reason}); start it ` +
             '(the reference service: npm run reference-auth) or pass --target URL',
         ),
       );
@@ -64,7 +65,7 @@ export async function probeTarget(url: string, timeoutMs = 2000): Promise<void> 
 /** Mints what the target needs (PLAIN tokens that outlive the run); nothing for other targets. */
 export function prepareSecrets(scenario: Scenario, idp: IdpSettings = {}): TargetSecrets {
   const target = scenario.target;
-  if (target.kind !== 'auth-http' || target.mechanism !== 'PLAIN') return {};
+  if (target.kind === 'http' || target.mechanism !== 'PLAIN') return {};
   const runSeconds = Math.ceil(executorDurationMs(scenario.executor) / 1000);
   return mintLoadTokens(target, { ...idp, lifetimeSeconds: runSeconds + 600 });
 }

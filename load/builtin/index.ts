@@ -29,6 +29,21 @@ export const builtinScenarios: Record<string, ScenarioFile> = {
     target: { kind: 'auth-http', url: referenceUrl, users: 500 },
     thresholds: sloThresholds,
   },
+  'connect-storm': {
+    name: 'connect-storm',
+    description:
+      'AMQP connections through a real broker (default: the 3.10 harness broker on 5710), each ' +
+      'timed by phase up to its first confirmed publish; PLAIN with a fresh JWT',
+    executor: 'constant-arrival-rate',
+    rate: 50,
+    duration: '20s',
+    maxVUs: 500,
+    target: { kind: 'amqp-connect', url: 'amqp://127.0.0.1:5710', users: 500 },
+    thresholds: {
+      amqp_connect_duration: ['p(95)<50', 'p(99)<100 each 10s'],
+      checks: ['rate>0.999'],
+    },
+  },
   steady: {
     name: 'steady',
     description: 'steady, modest connection churn: the baseline the storms are compared with',

@@ -20,6 +20,7 @@ export function progressLine(progress: Progress): string {
   const iterations = lastSecondOf(store, 'iterations', second);
   const latency =
     lastSecondOf(store, 'http_req_duration', second) ??
+    lastSecondOf(store, 'amqp_connect_duration', second) ??
     lastSecondOf(store, 'iteration_duration', second);
   const failed = lastSecondOf(store, 'iteration_failed', second);
   const p95 = latency?.buckets?.size ? formatMs(bucketPercentile(latency.buckets, 95) / 1000) : '-';

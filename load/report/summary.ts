@@ -160,9 +160,11 @@ export function summarise(result: RunResult, store: MetricsStore): Summary {
 
 function describeTarget(result: RunResult): string {
   const target = result.scenario.target;
-  return target.kind === 'auth-http'
-    ? `auth-http ${target.url} (${target.method}, ${target.mechanism})`
-    : `${target.kind} ${target.url}`;
+  if (target.kind === 'auth-http') {
+    return `auth-http ${target.url} (${target.method}, ${target.mechanism})`;
+  }
+  if (target.kind === 'amqp-connect') return `amqp-connect ${target.url} (${target.mechanism})`;
+  return `${target.kind} ${target.url}`;
 }
 
 function formatValue(key: string, value: number, kind: MetricKind): string {

@@ -12,7 +12,7 @@ import type { AuthHttpTargetSpec, TargetSecrets } from './spec.js';
 import { recordError, type IterationContext, type Recorder, type Target } from './target.js';
 
 type Endpoint = 'user' | 'vhost' | 'resource' | 'topic';
-type CredentialKind = 'valid' | 'invalid' | 'expired';
+export type CredentialKind = 'valid' | 'invalid' | 'expired';
 
 /** The answer of one decision request. */
 interface Answer {
@@ -22,7 +22,10 @@ interface Answer {
 }
 
 /** Username of simulated connection `n`: the token's `sub` must equal it. */
-export function loadUsername(spec: AuthHttpTargetSpec, n: number): string {
+export function loadUsername(
+  spec: Pick<AuthHttpTargetSpec, 'tenant' | 'workload'>,
+  n: number,
+): string {
   return `load-${spec.tenant}-${spec.workload}-${n}`;
 }
 
@@ -45,7 +48,10 @@ export function loadCertificateIdentity(spec: AuthHttpTargetSpec, n: number): st
 }
 
 /** Picks the credential kind of iteration `index` from the mix, deterministically. */
-export function credentialKindFor(spec: AuthHttpTargetSpec, index: number): CredentialKind {
+export function credentialKindFor(
+  spec: Pick<AuthHttpTargetSpec, 'credentials'>,
+  index: number,
+): CredentialKind {
   const { valid, invalid, expired } = spec.credentials;
   const total = valid + invalid + expired;
   if (total <= 0) return 'valid';
@@ -198,7 +204,7 @@ function checkAllowed(record: Recorder, endpoint: Endpoint, answer: Answer): boo
   return record.check(`${endpoint} check allowed`, answer.allowed === true);
 }
 
-function tokenFor(secrets: TargetSecrets, kind: CredentialKind, n: number): string {
+export function tokenFor(secrets: TargetSecrets, kind: CredentialKind, n: number): string {
   const tokens = secrets.tokens?.[kind] ?? [];
   // Without minted tokens the password is a placeholder the backend must refuse.
   return tokens.length === 0 ? 'no-token-minted' : (tokens[n % tokens.length] ?? '');

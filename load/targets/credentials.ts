@@ -10,6 +10,9 @@ import { stateDir } from '../../lib/paths.js';
 import { loadUsername } from './auth-http.js';
 import type { AuthHttpTargetSpec, TargetSecrets } from './spec.js';
 
+/** What minting needs from a target spec (auth-http and amqp-connect both have it). */
+export type TokenSpec = Pick<AuthHttpTargetSpec, 'tenant' | 'workload' | 'users' | 'credentials'>;
+
 /** Where minting gets its keys and issuer; defaults are the shared test IdP's. */
 export interface MintSettings {
   /** Default `stateDir('idp')`, the keys the IdP on 127.0.0.1:8700 serves. */
@@ -21,7 +24,7 @@ export interface MintSettings {
 }
 
 /** Mints one token per user and credential kind present in the spec's mix. */
-export function mintLoadTokens(spec: AuthHttpTargetSpec, settings: MintSettings): TargetSecrets {
+export function mintLoadTokens(spec: TokenSpec, settings: MintSettings): TargetSecrets {
   const context: MintContext = {
     store: KeyStore.open(settings.keysDir ?? stateDir('idp')),
     issuer: settings.issuer ?? `http://127.0.0.1:${defaultIdpPort}`,

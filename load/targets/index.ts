@@ -1,4 +1,5 @@
 /** Builds a target from its spec inside a worker. */
+import { createAmqpTarget } from './amqp.js';
 import { createAuthHttpTarget } from './auth-http.js';
 import { createHttpTarget } from './http.js';
 import type { TargetSecrets, TargetSpec } from './spec.js';
@@ -13,5 +14,7 @@ export function createTarget(spec: TargetSpec, secrets: TargetSecrets = {}): Tar
       return createHttpTarget(spec);
     case 'auth-http':
       return createAuthHttpTarget(spec, secrets);
+    case 'amqp-connect':
+      return createAmqpTarget(spec, secrets);
   }
 }

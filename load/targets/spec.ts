@@ -104,10 +104,49 @@ export const authHttpTargetSchema = z.object({
   timeoutMs: z.number().int().positive().default(15_000),
 });
 
-export const targetSchema = z.discriminatedUnion('kind', [httpTargetSchema, authHttpTargetSchema]);
+/**
+ * AMQP connection storms through a real broker: each iteration opens one connection (PLAIN with
+ * a minted JWT, or EXTERNAL with a client certificate), opens a confirm channel, publishes one
+ * message and waits for its confirm, then closes; every phase is timed.
+ */
+export const amqpConnectTargetSchema = z.object({
+  kind: z.literal('amqp-connect'),
+  /** amqp://host:port or amqps://host:port (TLS). */
+  url: z.string().regex(/^amqps?:\/\/[^/]+$/, 'an amqp:// or amqps:// URL without a path'),
+  mechanism: z.enum(['PLAIN', 'EXTERNAL']).default('PLAIN'),
+  tenant: z.string().default('acme'),
+  /** Default: the tenant's vhost. */
+  vhost: z.string().optional(),
+  workload: z.enum(['producer', 'consumer', 'admin']).default('producer'),
+  users: z.number().int().positive().default(100),
+  credentials: credentialMixSchema,
+  /** PEM files: `ca` verifies the broker; `cert`/`key` are the client certificate (EXTERNAL). */
+  tls: z
+    .object({ caPath: z.string(), certPath: z.string().optional(), keyPath: z.string().optional() })
+    .optional(),
+  /** The first publish, confirmed; `null` stops after the channel opens. */
+  publish: z
+    .object({
+      exchange: z.string().default('{tenant}.invoices'),
+      routingKey: z.string().default('{tenant}.invoices.eu'),
+      /** Declare the exchange (topic, durable) first, as a producer does; default true. */
+      declare: z.boolean().default(true),
+    })
+    .nullable()
+    .default({ exchange: '{tenant}.invoices', routingKey: '{tenant}.invoices.eu', declare: true }),
+  /** Handshake deadline; default 10000 ms, the broker's own handshake timeout. */
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+export const targetSchema = z.discriminatedUnion('kind', [
+  httpTargetSchema,
+  authHttpTargetSchema,
+  amqpConnectTargetSchema,
+]);
 
 export type HttpTargetSpec = z.infer<typeof httpTargetSchema>;
 export type AuthHttpTargetSpec = z.infer<typeof authHttpTargetSchema>;
+export type AmqpConnectTargetSpec = z.infer<typeof amqpConnectTargetSchema>;
 export type TargetSpec = z.infer<typeof targetSchema>;
 
 /** Credentials the run mints before it starts and hands to workers; never written anywhere. */
