@@ -4,6 +4,7 @@
  */
 import type { RunningIdp } from '../harness/idp/index.js';
 import { algCases } from '../harness/idp/forge/cases-alg.js';
+import { claimCases } from '../harness/idp/forge/cases-claims.js';
 import { ecdsaCases } from '../harness/idp/forge/cases-ecdsa.js';
 import { headerCases } from '../harness/idp/forge/cases-header.js';
 import { payloadCases } from '../harness/idp/forge/cases-payload.js';
@@ -17,6 +18,7 @@ export const forgeCases: readonly ForgeCase[] = [
   ...ecdsaCases,
   ...headerCases,
   ...payloadCases,
+  ...claimCases,
 ];
 
 const MODES: Record<JwksState, 'ok' | 'broken' | 'empty' | 'unreachable'> = {

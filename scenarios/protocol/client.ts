@@ -70,8 +70,8 @@ export class BackendClient {
   }
 
   /**
-   * Like httpc, retries (up to 3 times) only when a reused keep-alive socket turned out to be
-   * closed by the server before any reply; any other failure is the backend's.
+   * Like httpc, retries (up to 3 times) only when a socket turned out to be closed by the server
+   * before any reply; any other failure is the backend's.
    */
   private async exchangeWithRetry(
     sent: Parameters<BackendClient['exchange']>[0],
@@ -134,7 +134,10 @@ export class BackendClient {
           error.code === 'ECONNRESET' ||
           error.code === 'EPIPE' ||
           error.message === 'socket hang up';
-        reject(Object.assign(error, { staleSocket: reset && req.reusedSocket }));
+        // Node's agent can hand a queued request the socket of a reply that carried
+        // `Connection: close` (e.g. a 431) before it notices the close; httpc retries such
+        // requests, so a reset before any reply byte counts as a stale socket here too.
+        reject(Object.assign(error, { staleSocket: reset }));
       });
       req.end(sent.body);
     });
