@@ -14,6 +14,7 @@ import type { MetricsStore } from './engine/metrics.js';
 import { applyOverrides, type ScenarioOverrides } from './engine/overrides.js';
 import { mergeResults, runScenario, storeOf, type Progress, type RunResult } from './engine/run.js';
 import { defineScenario, loadScenarioFile, type Scenario } from './engine/scenario.js';
+import { compareRows, formatComparison } from './report/compare.js';
 import { formatSummary, summarise, type Summary } from './report/summary.js';
 import { writeReports } from './report/write.js';
 import { builtinScenario } from './builtin/index.js';
@@ -140,27 +141,50 @@ export async function execute(scenario: Scenario, options: ExecuteOptions = {}):
   return judge(result, options, view);
 }
 
+/** Reads result files (result.json of earlier runs). */
+function readResults(paths: string[], command: string): RunResult[] {
+  return paths.map((path) => {
+    let result: RunResult;
+    try {
+      result = JSON.parse(readFileSync(path, 'utf8')) as RunResult;
+    } catch (error) {
+      throw new WarrenError(
+        ErrorCode.BadInput,
+        `${command}: ${path} is not a readable result.json`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (result.version !== 1 || !result.metrics) {
+      throw new WarrenError(
+        ErrorCode.BadInput,
+        `${command}: ${path} is not a Warren load result (version 1)`,
+      );
+    }
+    return result;
+  });
+}
+
+/** Compares results of one storm against several auth paths; the first is the baseline. */
+export function compareFiles(paths: string[], labels?: string[]): string {
+  if (paths.length < 2) {
+    throw new WarrenError(
+      ErrorCode.BadOption,
+      'compare: give at least two result files (baseline first)',
+    );
+  }
+  const summaries = readResults(paths, 'compare').map((result) =>
+    summarise(result, storeOf(result)),
+  );
+  return formatComparison(compareRows(summaries, labels ?? paths));
+}
+
 /** Reads result files (result.json of earlier runs), merges and judges them. */
 export function mergeFiles(
   paths: string[],
   options: Pick<ExecuteOptions, 'noReports' | 'reportsRoot'> = {},
 ): Outcome {
-  const results = paths.map((path) => {
-    try {
-      return JSON.parse(readFileSync(path, 'utf8')) as RunResult;
-    } catch (error) {
-      throw new WarrenError(ErrorCode.BadInput, `merge: ${path} is not a readable result.json`, {
-        cause: error,
-      });
-    }
-  });
-  for (const [i, result] of results.entries()) {
-    if (result.version !== 1 || !result.metrics) {
-      throw new WarrenError(
-        ErrorCode.BadInput,
-        `merge: ${paths[i]} is not a Warren load result (version 1)`,
-      );
-    }
-  }
+  const results = readResults(paths, 'merge');
   return judge(mergeResults(results), options);
 }

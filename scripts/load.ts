@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { isWarrenError } from '../lib/errors.js';
-import { execute, mergeFiles, resolveScenario, type Outcome } from '../load/app.js';
+import { compareFiles, execute, mergeFiles, resolveScenario, type Outcome } from '../load/app.js';
 import { parseDurationMs } from '../load/engine/duration.js';
 import type { ScenarioOverrides } from '../load/engine/overrides.js';
 import { parseThresholdFlag } from '../load/engine/thresholds.js';
@@ -20,6 +20,7 @@ const usage = `usage:
                   [--threshold 'METRIC{tag:value}:CONDITION'] ... [--workers N]
                   [--out result.json] [--no-reports] [--quiet]
   npm run load -- merge RESULT.json RESULT.json ... [--out merged.json] [--no-reports]
+  npm run load -- compare BASELINE.json OTHER.json ...   (ratios to the first)
 built-in scenarios: ${Object.keys(builtinScenarios).join(', ')}
 exit codes: 0 thresholds held, 99 a threshold failed, 2 invalid run or bad usage`;
 
@@ -68,6 +69,10 @@ async function main(): Promise<number> {
   }
   const reportOptions = { noReports: values['no-reports'] ?? false };
   let outcome: Outcome;
+  if (positionals[0] === 'compare') {
+    console.log(compareFiles(positionals.slice(1)));
+    return 0;
+  }
   if (positionals[0] === 'merge') {
     outcome = mergeFiles(positionals.slice(1), reportOptions);
   } else if (values.scenario && positionals.length === 0) {

@@ -112,6 +112,15 @@ describe('npm run load exit codes', () => {
     expect(run.code).toBe(99);
   });
 
+  it('compares results as ratios to the first', async () => {
+    const run = await load(['compare', join(dir, 'a.json'), join(dir, 'b.json')]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toContain('p50/p95/p99 vs first');
+    expect(lines[1]).toContain('1.00× / 1.00× / 1.00×');
+    expect(lines).toHaveLength(3);
+  });
+
   it('exits 2 with a message naming the problem on bad input', async () => {
     const run = await load(['--scenario', 'no-such-scenario']);
     expect(run.stderr).toContain('WARREN_ERR_BAD_OPTION');
