@@ -15,7 +15,7 @@ import { createServiceLogger } from '../log/decision-log.js';
 import { buildServer, type ReferenceAuth, type ServerDeps } from '../server.js';
 import { openAuditSink, type AuditSink } from './audit.js';
 import { createEvictor } from './eviction.js';
-import { createEvictionListener } from './eviction-triggers.js';
+import { createEvictionListener } from './eviction-listener.js';
 import { createRequestGuard, type ClosableGuard } from './guard.js';
 import {
   createIntrospectionClient,

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createEvictor } from '../ops/eviction.js';
-import { createEvictionListener } from '../ops/eviction-triggers.js';
+import { createEvictionListener } from '../ops/eviction-listener.js';
 import { createOpsMetrics } from '../ops/metrics.js';
 import { waitUntil } from './ops-helpers.js';
 
