@@ -6,22 +6,32 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateAuthority, IssuedCertificate } from '../../certs/index.js';
 import { closeOutcome, connectAmqp, type AmqpOutcome } from '../../harness/amqp/index.js';
-import { startBroker, stopBroker, type RunningBroker } from '../../harness/broker/index.js';
+import {
+  startBroker,
+  stopBroker,
+  type BackendHttpMethod,
+  type BrokerVersion,
+  type RunningBroker,
+} from '../../harness/broker/index.js';
 import { startIdp, type RunningIdp } from '../../harness/idp/index.js';
 import { freshCa, tlsFor } from '../../harness/test/broker-fixture.js';
 import { resolveConfig, type ConfigOverride } from '../config.js';
 import { buildServer, type ReferenceAuth } from '../server.js';
 
-// End to end through a real RabbitMQ 3.10 broker: the broker asks the reference service (demo
-// policy) by GET, as RabbitMQ does by default; JWTs come from the harness IdP, certificates from
-// a fresh CA with SPIFFE URI SANs.
-const instance = 'ra-e2e';
+// End to end through real brokers: RabbitMQ 3.10 asking by GET (its default) and 4.0 asking by
+// POST, both against one reference service with the demo policy; JWTs come from the harness IdP,
+// certificates from a fresh CA with SPIFFE URI SANs.
+const rows: Array<{ version: BrokerVersion; httpMethod: BackendHttpMethod }> = [
+  { version: '3.10', httpMethod: 'get' },
+  { version: '4.0', httpMethod: 'post' },
+];
 let keysDir: string;
 let idp: RunningIdp;
 let auth: ReferenceAuth;
+let address: string;
 let ca: CertificateAuthority;
-let broker: RunningBroker;
 let consumerCert: IssuedCertificate;
+let broker: RunningBroker;
 const opened: AmqpOutcome[] = [];
 
 beforeAll(async () => {
@@ -34,22 +44,16 @@ beforeAll(async () => {
     } as ConfigOverride,
   });
   auth = await buildServer(config, { logger: pino({ level: 'silent' }) });
-  const address = await auth.listen();
+  address = await auth.listen();
   ca = await freshCa('reference-auth-e2e');
   consumerCert = await ca.issueClientCertificate({
     name: 'acme-invoice-consumer',
     subject: { commonName: 'invoice-consumer' },
     spiffeId: { namespace: 'acme', serviceAccount: 'invoice-consumer' },
   });
-  broker = await startBroker(
-    { version: '3.10', instance, backendUrl: address, httpMethod: 'get', certLoginFrom: 'uri_san' },
-    { ca },
-  );
 });
 
 afterAll(async () => {
-  for (const outcome of opened) await closeOutcome(outcome);
-  await stopBroker(instance);
   await auth?.close();
   await idp?.stop();
   await rm(keysDir, { recursive: true, force: true });
@@ -80,7 +84,27 @@ async function publish(channel: ConfirmChannel, exchange: string, key: string): 
   return Promise.race([channel.waitForConfirms().then(() => 'confirmed'), closed]);
 }
 
-describe('reference-auth behind a real RabbitMQ 3.10', () => {
+describe.each(rows)('reference-auth behind a real RabbitMQ $version ($httpMethod)', (row) => {
+  const instance = `ra-e2e-${row.version.replace('.', '-')}`;
+
+  beforeAll(async () => {
+    broker = await startBroker(
+      {
+        version: row.version,
+        instance,
+        backendUrl: address,
+        httpMethod: row.httpMethod,
+        certLoginFrom: 'uri_san',
+      },
+      { ca },
+    );
+  });
+
+  afterAll(async () => {
+    while (opened.length > 0) await closeOutcome(opened.pop() as AmqpOutcome);
+    await stopBroker(instance);
+  });
+
   it('lets a JWT producer publish under its prefix and a certificate consumer receive it', async () => {
     const consumerConnection = connected(
       await connectAmqp({
