@@ -64,7 +64,7 @@ export async function prepareTarget(options: TargetOptions): Promise<RunTarget> 
     let backendLabel = backendUrl ?? '';
     if (backendUrl === undefined && options.referenceInProcess !== true) {
       const port = options.referencePort ?? 8600;
-      const child = await startReferenceProcess(port);
+      const child = await startReferenceProcess(port, idp);
       teardowns.push(child.stop);
       backendUrl = `http://127.0.0.1:${port}`;
       backendLabel = `reference-auth (child process ${child.pid}, ${backendUrl})`;
@@ -92,10 +92,13 @@ export async function prepareTarget(options: TargetOptions): Promise<RunTarget> 
 }
 
 /**
- * Starts `scripts/reference-auth.ts` on the embedded demo policy (it trusts the IdP on 8700) and
+ * Starts `scripts/reference-auth.ts` on the embedded demo policy, trusting this run's IdP, and
  * waits until it answers /ready. Stopped by PID, SIGTERM then SIGKILL.
  */
-async function startReferenceProcess(port: number): Promise<{ pid: number; stop: Teardown }> {
+async function startReferenceProcess(
+  port: number,
+  idp: RunningIdp,
+): Promise<{ pid: number; stop: Teardown }> {
   const child = spawn(
     process.execPath,
     [
@@ -107,7 +110,16 @@ async function startReferenceProcess(port: number): Promise<{ pid: number; stop:
       '--log-level',
       'silent',
     ],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // The service trusts exactly the IdP this run started (its port may differ from 8700).
+      env: {
+        ...process.env,
+        WARREN_AUTH_JWT_ISSUERS: idp.issuer,
+        WARREN_AUTH_JWT_JWKS_URL: idp.jwksUrl,
+      },
+    },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

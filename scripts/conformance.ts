@@ -37,6 +37,8 @@ const usage = `usage: npm run conformance -- [options]
   --expected-failures FILE   listed failures do not fail the run; listed passes do
   --concurrency N            protocol scenarios at once (default 8)
   --catalogue DIR            catalogue folder (default: scenarios/catalogue)
+  --idp-port N               test IdP port (default 8700; a backend must trust this issuer)
+  --reference-port N         port of the reference service started without --backend (default 8600)
   --quiet                    no line per scenario, only failures and the summary`;
 
 interface Flags {
@@ -48,7 +50,17 @@ interface Flags {
   expectedFailures: ExpectedFailure[];
   concurrency: number;
   catalogue: string;
+  idpPort: number;
+  referencePort: number;
   quiet: boolean;
+}
+
+function portOf(flag: string, value: string | undefined, fallback: number): number {
+  const port = Number(value ?? fallback);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new WarrenError(ErrorCode.BadOption, `--${flag} ${value}: give a port from 1 to 65535`);
+  }
+  return port;
 }
 
 function listOf(values: string[] | undefined): string[] {
@@ -84,6 +96,8 @@ function parseFlags(argv: string[]): Flags | 'help' {
       'expected-failures': { type: 'string' },
       concurrency: { type: 'string' },
       catalogue: { type: 'string' },
+      'idp-port': { type: 'string' },
+      'reference-port': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -119,6 +133,8 @@ function parseFlags(argv: string[]): Flags | 'help' {
         : loadExpectedFailures(values['expected-failures']),
     concurrency,
     catalogue: resolve(values.catalogue ?? catalogueDir),
+    idpPort: portOf('idp-port', values['idp-port'], 8700),
+    referencePort: portOf('reference-port', values['reference-port'], 8600),
     quiet: values.quiet === true,
   };
 }
@@ -158,7 +174,11 @@ async function run(flags: Flags): Promise<number> {
 
   let target;
   try {
-    target = await prepareTarget(flags.backend === undefined ? {} : { backendUrl: flags.backend });
+    target = await prepareTarget({
+      idpPort: flags.idpPort,
+      referencePort: flags.referencePort,
+      ...(flags.backend === undefined ? {} : { backendUrl: flags.backend }),
+    });
   } catch (error) {
     throw new WarrenError(ErrorCode.Setup, `setup failed: ${(error as Error).message}`, {
       cause: error,
