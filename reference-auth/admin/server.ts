@@ -3,6 +3,8 @@
  * requires the configured bearer token or basic credentials; without them the answer is 401 and
  * nothing else. Request logging is the service's own: one line per action, never a header.
  */
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -28,6 +30,8 @@ export interface AdminServerOptions {
   credentials: AdminCredentials;
   /** Largest accepted request body, bytes. Default 16384. */
   bodyLimitBytes?: number;
+  /** Serve HTTPS with these options (certificate and key). Default: plain HTTP. */
+  https?: HttpsServerOptions;
 }
 
 const killRuleSchema = z.discriminatedUnion('kind', [
@@ -67,7 +71,11 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions):
   const challenge = options.credentials.token
     ? 'Bearer realm="reference-auth-admin"'
     : 'Basic realm="reference-auth-admin"';
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 16384 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimitBytes ?? 16384,
+    ...(options.https ? { https: options.https } : {}),
+  }) as unknown as FastifyInstance;
 
   app.addHook('onRequest', async (request, reply) => {
     if (authorized(request.headers.authorization)) return;

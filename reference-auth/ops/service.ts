@@ -4,6 +4,8 @@
  * introspection for opaque tokens, HTTPS with broker client certificates, evictions through the
  * management API and the admin listener. Entry scripts call {@link startReferenceAuth}.
  */
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -96,7 +98,14 @@ export async function startReferenceAuth(
   registerClientCertificateCheck(service.app, config.tls, logger);
   attachEvictions(config, service, metrics, logger);
 
-  const admin = createAdmin(config, service, logger, { guard, audit, introspection });
+  const admin = createAdmin(config, service, logger, {
+    guard,
+    ...(audit ? { audit } : {}),
+    ...(introspection ? { introspection } : {}),
+    // The admin listener reuses the server certificate; broker client certificates are not
+    // asked for there (operators authenticate with the admin credentials).
+    ...(https ? { https: { cert: https.cert, key: https.key, minVersion: https.minVersion } } : {}),
+  });
   // Also behind the admin credentials, for scrapers that cannot present the broker's certificate.
   if (admin) registerMetricsRoute(admin, metrics);
   const running: RunningReferenceAuth = {
@@ -208,7 +217,12 @@ function createAdmin(
   config: AuthConfig,
   service: ReferenceAuth,
   logger: Logger,
-  parts: { guard: ClosableGuard; audit?: AuditSink; introspection?: IntrospectionClient },
+  parts: {
+    guard: ClosableGuard;
+    audit?: AuditSink;
+    introspection?: IntrospectionClient;
+    https?: HttpsServerOptions;
+  },
 ): FastifyInstance | undefined {
   const { enabled, token, username, password } = config.admin;
   if (!enabled) return undefined;
@@ -219,7 +233,7 @@ function createAdmin(
     );
     return undefined;
   }
-  if (!isLoopback(config.admin.host)) {
+  if (!parts.https && !isLoopback(config.admin.host)) {
     logger.warn(
       { adminHost: config.admin.host },
       'admin API listens beyond loopback over plain HTTP: its credentials cross the network in clear',
@@ -244,6 +258,7 @@ function createAdmin(
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
       },
+      ...(parts.https ? { https: parts.https } : {}),
     },
   );
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import pino from 'pino';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,6 +13,8 @@ import {
   registerClientCertificateCheck,
   type TlsSettings,
 } from '../ops/tls.js';
+import { resolveConfig, type ConfigOverride } from '../config.js';
+import { startReferenceAuth } from '../ops/service.js';
 import { startService, TestIdp, type TestService } from './support.js';
 
 /** Certificates made with the openssl CLI at test time: two CAs, a server, three clients. */
@@ -229,5 +232,48 @@ describe('HTTPS decision listener', () => {
 
   it('serves plain HTTP when no certificate is configured', async () => {
     expect(await loadHttpsOptions(settings({ certFile: '', keyFile: '' }))).toBeUndefined();
+  });
+
+  it('serves the composed service over mutual TLS and the admin API over HTTPS', async () => {
+    const token = 'tls-admin-token-0123456789';
+    const running = await startReferenceAuth(
+      resolveConfig({
+        flags: {
+          listen: { host: '127.0.0.1', port: 0 },
+          watchPolicy: false,
+          jwt: { jwksUrl: idp.url },
+          metrics: { processMetrics: false },
+          admin: { port: 0, token },
+          tls: { ...settings({ clientCertificate: 'require' }) },
+        } as ConfigOverride,
+      }),
+      { deps: { logger: pino({ level: 'silent' }) } },
+    );
+    const broker = client('broker');
+    const operator = client();
+    try {
+      const decision = running.decisionAddress ?? '';
+      expect(decision).toMatch(/^https:/);
+      expect(await ask(decision, broker)).toEqual({ status: 200, body: 'deny' });
+      await expect(ask(decision, operator)).rejects.toThrow();
+
+      const admin = new URL(running.adminAddress ?? '');
+      expect(admin.protocol).toBe('https:');
+      const status = (authorization?: string) =>
+        request(`https://127.0.0.1:${admin.port}/status`, {
+          dispatcher: operator,
+          headers: authorization ? { authorization } : {},
+        });
+      const refused = await status();
+      expect(refused.statusCode).toBe(401);
+      await refused.body.dump();
+      const allowed = await status(`Bearer ${token}`);
+      expect(allowed.statusCode).toBe(200);
+      await allowed.body.dump();
+    } finally {
+      await broker.close();
+      await operator.close();
+      await running.close();
+    }
   });
 });
