@@ -1,0 +1,119 @@
+/**
+ * `compare` across auth paths: the same AMQP connect storm through one broker version configured
+ * three ways — HTTP backend with an allow-all server (the floor of any HTTP path), the reference
+ * service, the reference service behind the broker's `cache` backend — printed as ratios to the
+ * first. Result files land in reports/load/compare/. Prints figures; asserts nothing.
+ *
+ *   npx tsx load/bench/compare-auth-paths.ts [--version 3.10|4.0] [--rate 30] [--duration 10s]
+ *
+ * TODO(internal-path): the broker's internal backend alone is not offered by harness/broker
+ * (only as a fallback after http), so it is not a row here yet.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+
+import { openCa } from '../../certs/index.js';
+import { isBrokerVersion, startBroker, stopBroker } from '../../harness/broker/index.js';
+import { startIdp } from '../../harness/idp/index.js';
+import { reportsDir, stateDir } from '../../lib/paths.js';
+import { resolveConfig, type ConfigOverride } from '../../reference-auth/config.js';
+import { createOpsMetrics, registerMetricsRoute } from '../../reference-auth/ops/metrics.js';
+import { buildServer } from '../../reference-auth/server.js';
+import { execute } from '../app.js';
+import { defineScenario } from '../engine/scenario.js';
+import { compareRows, formatComparison } from '../report/compare.js';
+import type { Summary } from '../report/summary.js';
+
+const { values } = parseArgs({
+  options: {
+    version: { type: 'string', default: '3.10' },
+    rate: { type: 'string', default: '30' },
+    duration: { type: 'string', default: '10s' },
+  },
+});
+const version = values.version;
+if (!isBrokerVersion(version)) throw new Error(`--version ${version}: give 3.10 or 4.0`);
+
+const dir = mkdtempSync(join(tmpdir(), 'warren-compare-'));
+const outDir = reportsDir('load', 'compare');
+mkdirSync(outDir, { recursive: true });
+const idp = await startIdp({ port: 0, keysDir: join(dir, 'idp') });
+const metrics = createOpsMetrics();
+const reference = await buildServer(
+  resolveConfig({
+    flags: {
+      listen: { host: '127.0.0.1', port: 0 },
+      watchPolicy: false,
+      jwt: { issuers: [idp.issuer], jwksUrl: idp.jwksUrl },
+      // One username per simulated user makes many logins per second: no rate limit here.
+      guard: { ratePerSecond: 0 },
+    } as ConfigOverride,
+  }),
+  { logger: pino({ level: 'silent' }), sinks: [metrics.sink] },
+);
+registerMetricsRoute(reference.app, metrics);
+const referenceUrl = await reference.listen();
+const allowAll = createServer((_request, response) => response.end('allow'));
+await new Promise<void>((resolve) => allowAll.listen(0, '127.0.0.1', resolve));
+const allowAllUrl = `http://127.0.0.1:${(allowAll.address() as AddressInfo).port}`;
+const ca = await openCa({ dir: stateDir('test', 'load-compare') });
+
+const paths = [
+  { label: 'http → allow-all server', backendUrl: allowAllUrl, cache: false },
+  { label: 'http → reference service', backendUrl: referenceUrl, cache: false },
+  { label: 'cache + http → reference service', backendUrl: referenceUrl, cache: true },
+];
+const summaries: Summary[] = [];
+try {
+  for (const [i, path] of paths.entries()) {
+    const instance = `cmp-${i}-${version.replace('.', '-')}`;
+    const broker = await startBroker(
+      { version, instance, backendUrl: path.backendUrl, httpMethod: 'get', cache: path.cache },
+      { ca },
+    );
+    try {
+      const scenario = defineScenario({
+        name: 'connect-storm',
+        executor: 'constant-arrival-rate',
+        rate: Number(values.rate),
+        duration: values.duration,
+        maxVUs: 500,
+        target: { kind: 'amqp-connect', url: broker.endpoints.amqpUrl, users: 50 },
+      });
+      const outcome = await execute(scenario, {
+        noReports: true,
+        idp: { keysDir: join(dir, 'idp'), issuer: idp.issuer },
+        ...(path.backendUrl === referenceUrl ? { metricsUrl: `${referenceUrl}/metrics` } : {}),
+      });
+      const file = join(outDir, `${instance}.json`);
+      writeFileSync(file, `${JSON.stringify(outcome.result)}\n`);
+      summaries.push(outcome.summary);
+      const side = outcome.summary.serverSide;
+      console.log(
+        `${path.label}: ${outcome.summary.verdict}, result ${file}` +
+          (side ? `, backend calls per connection ${side.callsPerConnection?.toFixed(2)}` : ''),
+      );
+    } finally {
+      await stopBroker(instance);
+    }
+  }
+  console.log(`\nRabbitMQ ${version}, ${values.rate} connections/s for ${values.duration}:`);
+  console.log(
+    formatComparison(
+      compareRows(
+        summaries,
+        paths.map((p) => p.label),
+      ),
+    ),
+  );
+} finally {
+  await reference.close();
+  await idp.stop();
+  allowAll.close();
+  rmSync(dir, { recursive: true, force: true });
+}
