@@ -1,7 +1,7 @@
 /**
  * Benchmark of the reference auth service (prints figures; not a test).
  *
- *   npx tsx reference-auth/bench/run.ts [--seconds 5] [--concurrency 16] [--connections 16]
+ *   npx tsx reference-auth/bench/run.ts [--seconds 5] [--concurrency 8] [--connections 8]
  *                                       [--identities 256] [--audit] [--log-level info]
  *                                       [--cpu-profile-dir DIR]   (V8 profile of the service)
  *
@@ -11,6 +11,8 @@
  *   1. JWT logins: every request carries a distinct ES256 token (no cache can answer it).
  *   2. Cached resource checks: the identities are logged in, then ask the same resource check
  *      repeatedly (decision cache hits).
+ * Concurrency 8 stands for a small cluster: each broker node's httpc keeps at most 2 keep-alive
+ * sessions per host plus one-off connections under bursts (RABBITMQ.md section 1).
  * Latency is measured per request from send to full body, in µs, into node:perf_hooks
  * histograms. A closed loop under-reports queueing delay (coordinated omission): p99 here is
  * the service's, not a broker's view under an open arrival rate.
@@ -48,8 +50,8 @@ interface PhaseResult {
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '16' },
-    connections: { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '8' },
     identities: { type: 'string', default: '256' },
     audit: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
