@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 
 import { localTarget } from './local.js';
+import { StagingTargetSchema, stagingTarget } from './staging.js';
 import { assertNonProduction, type Target } from './target.js';
 
 const TargetFileSchema = z.looseObject({
@@ -46,10 +47,23 @@ export async function loadTarget(file: string): Promise<Target> {
   switch (head.data.kind) {
     case 'local':
       return localTarget({ name: head.data.name });
+    case 'staging':
+      return stagingTarget(parseWith(StagingTargetSchema, raw, path), path);
     default:
       throw new WarrenError(
         ErrorCode.BadInput,
         `${path}: kind: "${head.data.kind}" is not supported yet`,
       );
   }
+}
+
+/** Validates the whole file against its kind's schema; errors name file and field. */
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown, path: string): T {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new WarrenError(ErrorCode.BadInput, `${path}: ${problems}`);
 }

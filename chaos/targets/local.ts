@@ -30,7 +30,7 @@ import { ManagedProcess } from '../faults/process.js';
 import { FaultProxy } from '../faults/proxy.js';
 import { freePort } from '../resources.js';
 
-import { LocalAmqp } from './local-amqp.js';
+import { AmqpSessions, idpPrincipals } from './amqp-sessions.js';
 import type { StartedTarget, Target, TargetDescription, TargetOperation } from './target.js';
 
 export interface LocalTargetOptions {
@@ -88,8 +88,10 @@ interface LocalParts {
   auth?: ManagedProcess;
   proxy?: FaultProxy;
   broker?: RunningBroker;
-  amqp?: LocalAmqp;
+  amqp?: AmqpSessions;
   authPort: number;
+  /** During an overlapped rotation: the previous key, still signing while the new one is announced. */
+  signingKid?: string;
   adminUrl: string;
   adminToken: string;
 }
@@ -116,7 +118,10 @@ async function startLocal(
     signal.throwIfAborted();
     parts.broker = await startBroker(brokerOptions(parts.proxy, options));
     const broker = parts.broker;
-    parts.amqp = new LocalAmqp(() => broker.endpoints.amqpUrl, parts.idp);
+    parts.amqp = new AmqpSessions(
+      () => broker.endpoints.amqpUrl,
+      idpPrincipals(parts.idp, () => parts.signingKid),
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -191,7 +196,7 @@ function operationsOf(
 ): Record<string, TargetOperation> {
   const auth = parts.auth as ManagedProcess;
   const idp = parts.idp as RunningIdp;
-  const amqp = parts.amqp as LocalAmqp;
+  const amqp = parts.amqp as AmqpSessions;
   return {
     'auth.stop': async () => {
       await auth.kill();
@@ -215,12 +220,31 @@ function operationsOf(
     },
     'amqp.attempt': (args) => amqp.attempt(args),
     'amqp.open': (args) => amqp.open(args),
-    'idp.rotate': async () => ({ kid: idp.rotate().kid }),
+    'amqp.burst': (args) => amqp.burst(args),
+    'auth.kill-switch': (args, signal) =>
+      adminRequest(parts, { method: 'POST', path: '/kill-switch', body: args }, signal),
+    'auth.kill-switch-release-all': (_args, signal) => releaseKillSwitches(parts, signal),
+    // An overlapped rotation: `announceOnly` publishes the new key but keeps signing with the
+    // previous one until `idp.sign-with-new-key`, so verifiers can learn the new key first.
+    'idp.rotate': async (args) => {
+      const previous = idp.currentKey().kid;
+      const kid = idp.rotate().kid;
+      parts.signingKid = args['announceOnly'] === true ? previous : undefined;
+      return { kid, previous, signingKid: parts.signingKid ?? kid };
+    },
+    'idp.sign-with-new-key': async () => {
+      parts.signingKid = undefined;
+      return { signingKid: idp.currentKey().kid };
+    },
     'idp.retire-previous': async () => {
-      const current = idp.currentKey().kid;
-      const retired = idp.keys().filter((key) => key.kid !== current && key.state !== 'retired');
-      for (const key of retired) idp.retire(key.kid);
-      return { retired: retired.map((key) => key.kid), current };
+      const current = idp.currentKey();
+      const previous = idp
+        .keys()
+        .filter(
+          (key) => key.alg === current.alg && key.kid !== current.kid && key.state !== 'retired',
+        );
+      for (const key of previous) idp.retire(key.kid);
+      return { retired: previous.map((key) => key.kid), current: current.kid };
     },
     'idp.jwks-mode': async (args) => {
       await idp.setJwksMode(String(args['mode'] ?? 'ok') as JwksMode);
@@ -256,6 +280,17 @@ async function adminRequest(
       `auth.admin ${method} ${path}: ${response.status} ${text.slice(0, 200)}`,
     );
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/** Releases every kill-switch rule (a rollback cannot know the ids the method created). */
+async function releaseKillSwitches(parts: LocalParts, signal: AbortSignal): Promise<unknown> {
+  const listed = (await adminRequest(parts, { path: '/kill-switch' }, signal)) as {
+    body: { rules: { id: string }[] };
+  };
+  for (const rule of listed.body.rules) {
+    await adminRequest(parts, { method: 'DELETE', path: `/kill-switch/${rule.id}` }, signal);
+  }
+  return { released: listed.body.rules.map((rule) => rule.id) };
 }
 
 /** Newest first; every part is attempted even when an earlier one fails. */

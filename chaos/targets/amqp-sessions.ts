@@ -1,11 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
 /**
- * AMQP attempts for the local target: principals named in drills, resolved to credentials
- * minted by the test IdP, and sessions (connections held open across steps, to observe what
- * happens to them while faults are active — RABBITMQ.md section 3: they never expire).
+ * AMQP attempts for targets: principals named in drills, resolved to credentials by the target
+ * (local: minted by the test IdP; staging: from the environment), and sessions (connections
+ * held open across steps, to observe what happens to them while faults are active —
+ * RABBITMQ.md section 3: they never expire).
  */
 import type { ChannelModel } from 'amqplib';
 
-import { connectAmqp, type AmqpOutcome, type PlainLogin } from '../../harness/amqp/index.js';
+import {
+  connectAmqp,
+  type AmqpOutcome,
+  type ClientTls,
+  type PlainLogin,
+} from '../../harness/amqp/index.js';
 import type { IdpMinter } from '../../harness/idp/index.js';
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 
@@ -18,8 +26,11 @@ interface AttemptArgs {
   timeoutMs?: number;
 }
 
+/** Credentials and default vhost for a principal name; throws WARREN_ERR_BAD_INPUT if unknown. */
+export type PrincipalResolver = (principal: string) => { login: PlainLogin; vhost: string };
+
 /**
- * Principals a drill may name:
+ * Principals a drill may name on the local target:
  * - `jwt:TENANT/WORKLOAD` — a token for user `chaos-TENANT-WORKLOAD`, minted on first use and
  *   reused (so it can expire mid-drill); `jwt:TENANT/WORKLOAD@SECONDS` sets its lifetime;
  * - `fresh:TENANT/WORKLOAD` — a new token on every attempt (signed by the current key);
@@ -27,8 +38,47 @@ interface AttemptArgs {
  */
 const principalPattern = /^(jwt|fresh):([a-z0-9-]+)\/(producer|consumer|admin)(?:@(\d+))?$/;
 
-export class LocalAmqp {
-  private readonly tokens = new Map<string, string>();
+/**
+ * The local target's principals, with tokens from `idp`; `jwt:` tokens are kept per name.
+ * `signingKid()` names the key that signs (during an overlapped rotation: the previous one).
+ */
+export function idpPrincipals(
+  idp: IdpMinter,
+  signingKid: () => string | undefined = () => undefined,
+): PrincipalResolver {
+  const tokens = new Map<string, string>();
+  return (principal) => {
+    if (principal === 'intruder') return intruderLogin();
+    const match = principalPattern.exec(principal);
+    if (!match) {
+      throw new WarrenError(
+        ErrorCode.BadInput,
+        `principal "${principal}" is not one of jwt:TENANT/WORKLOAD[@SECONDS], fresh:TENANT/WORKLOAD, intruder`,
+      );
+    }
+    const [, kind, tenant = '', workload = '', lifetime] = match;
+    const username = `chaos-${tenant}-${workload}`;
+    let token = kind === 'jwt' ? tokens.get(principal) : undefined;
+    if (token === undefined) {
+      const kid = signingKid();
+      const options = {
+        ...(lifetime ? { expiresInSeconds: Number(lifetime) } : {}),
+        ...(kid ? { kid } : {}),
+      };
+      token = idp.mint({ sub: username, tenant_id: tenant, workload }, options);
+      if (kind === 'jwt') tokens.set(principal, token);
+    }
+    return { login: { mechanism: 'PLAIN', username, password: token }, vhost: tenant };
+  };
+}
+
+/** A user no policy knows, with a fresh random password: every target must refuse it. */
+export function intruderLogin(): { login: PlainLogin; vhost: string } {
+  const password = `not-a-token-${randomBytes(9).toString('hex')}`;
+  return { login: { mechanism: 'PLAIN', username: 'chaos-intruder', password }, vhost: 'acme' };
+}
+
+export class AmqpSessions {
   private readonly sessions = new Map<
     string,
     { connection: ChannelModel; vhost: string; closed: boolean; closeReason?: string }
@@ -36,7 +86,8 @@ export class LocalAmqp {
 
   constructor(
     private readonly amqpUrl: () => string,
-    private readonly idp: IdpMinter,
+    private readonly loginFor: PrincipalResolver,
+    private readonly tls?: ClientTls,
   ) {}
 
   /** One attempt; output `{ kind, replyCode?, errorCode?, elapsedMs, ... }`, never credentials. */
@@ -50,6 +101,7 @@ export class LocalAmqp {
       login,
       vhost: args.vhost ?? vhost,
       timeoutMs: args.timeoutMs ?? 5000,
+      ...(this.tls ? { tls: this.tls } : {}),
     });
     if (outcome.kind !== 'connected') return describeOutcome(outcome);
     try {
@@ -73,6 +125,7 @@ export class LocalAmqp {
       login,
       vhost: chosenVhost,
       timeoutMs: 5000,
+      ...(this.tls ? { tls: this.tls } : {}),
     });
     if (outcome.kind !== 'connected') {
       throw new WarrenError(
@@ -93,6 +146,49 @@ export class LocalAmqp {
     outcome.connection.on('error', () => undefined);
     this.sessions.set(session, record);
     return { session, kind: 'connected', elapsedMs: outcome.elapsedMs };
+  }
+
+  /**
+   * `count` login attempts, `concurrency` at a time (default 1), `intervalMs` between starts of
+   * sequential attempts (default 0): a reconnect storm in miniature. Output: counts per outcome
+   * kind, latency percentiles of successful logins, and the first failure.
+   */
+  async burst(args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const count = positive(args['count'], 10, 'count');
+    const concurrency = positive(args['concurrency'], 1, 'concurrency');
+    const intervalMs = Number(args['intervalMs'] ?? 0);
+    const principal = required(args['principal'], 'principal');
+    const kinds: Record<string, number> = {};
+    const latencies: number[] = [];
+    let firstFailure: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next += 1;
+        const outcome = (await this.attempt({ principal, timeoutMs: 10_000 })) as {
+          kind: string;
+          elapsedMs: number;
+        };
+        kinds[outcome.kind] = (kinds[outcome.kind] ?? 0) + 1;
+        if (outcome.kind === 'connected') latencies.push(outcome.elapsedMs);
+        else firstFailure ??= outcome;
+        if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    latencies.sort((a, b) => a - b);
+    const at = (share: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] ?? null;
+    return {
+      attempts: count,
+      connected: kinds['connected'] ?? 0,
+      failed: count - (kinds['connected'] ?? 0),
+      kinds,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      maxMs: latencies.at(-1) ?? null,
+      firstFailure: firstFailure ?? null,
+    };
   }
 
   /** Closes every session (teardown). */
@@ -117,39 +213,6 @@ export class LocalAmqp {
       return { kind: 'closed', session: name, reason: record.closeReason ?? 'closed' };
     if (operation === 'connect') return { kind: 'connected', session: name };
     return { session: name, ...(await exercise(record.connection, operation, record.vhost)) };
-  }
-
-  private loginFor(principal: string): { login: PlainLogin; vhost: string } {
-    if (principal === 'intruder') {
-      return {
-        login: {
-          mechanism: 'PLAIN',
-          username: 'chaos-intruder',
-          password: `not-a-token-${Math.random()}`,
-        },
-        vhost: 'acme',
-      };
-    }
-    const match = principalPattern.exec(principal);
-    if (!match) {
-      throw new WarrenError(
-        ErrorCode.BadInput,
-        `principal "${principal}" is not one of jwt:TENANT/WORKLOAD[@SECONDS], fresh:TENANT/WORKLOAD, intruder`,
-      );
-    }
-    const [, kind, tenant = '', workload = '', lifetime] = match;
-    const username = `chaos-${tenant}-${workload}`;
-    const mint = () =>
-      this.idp.mint(
-        { sub: username, tenant_id: tenant, workload },
-        lifetime ? { expiresInSeconds: Number(lifetime) } : {},
-      );
-    let token = kind === 'jwt' ? this.tokens.get(principal) : undefined;
-    if (token === undefined) {
-      token = mint();
-      if (kind === 'jwt') this.tokens.set(principal, token);
-    }
-    return { login: { mechanism: 'PLAIN', username, password: token }, vhost: tenant };
   }
 }
 
@@ -186,6 +249,15 @@ async function exercise(
 /** The outcome without its live connection object (not JSON, not for the journal). */
 function describeOutcome(outcome: AmqpOutcome): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outcome).filter(([key]) => key !== 'connection'));
+}
+
+function positive(value: unknown, fallback: number, field: string): number {
+  const chosen = value === undefined ? fallback : Number(value);
+  if (Number.isInteger(chosen) && chosen > 0 && chosen <= 1000) return chosen;
+  throw new WarrenError(
+    ErrorCode.BadInput,
+    `amqp.burst: "${field}" must be a whole number 1..1000`,
+  );
 }
 
 function required(value: unknown, field: string): string {
