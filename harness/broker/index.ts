@@ -4,6 +4,8 @@
  */
 export type { BootTimes } from './boot-bench.js';
 export { measureBootTimes } from './boot-bench.js';
+export type { BrokerConnection } from './connections.js';
+export { closeConnections, listConnections } from './connections.js';
 export type {
   BrokerEndpoints,
   BrokerFiles,

@@ -7,7 +7,14 @@ import type { CertificateAuthority } from '../../certs/index.js';
 import type { AmqpOutcome } from '../amqp/index.js';
 import { closeOutcome, connectAmqp } from '../amqp/index.js';
 import type { BackendHttpMethod, BrokerVersion, RunningBroker } from '../broker/index.js';
-import { isPortFree, listBrokers, startBroker, stopBroker } from '../broker/index.js';
+import {
+  closeConnections,
+  isPortFree,
+  listBrokers,
+  listConnections,
+  startBroker,
+  stopBroker,
+} from '../broker/index.js';
 import type { RecordedCall, Recorder } from '../recorder/index.js';
 import { startRecordingBackend } from '../recorder/index.js';
 import { freshCa, testRule, tlsFor } from './broker-fixture.js';
@@ -172,6 +179,21 @@ describe.each(rows)('the calls RabbitMQ $version makes to its HTTP backend', (ro
         params: { username: 'spiffe://warren.test/ns/acme/sa/orders' },
       },
     ]);
+  });
+
+  it('lists the open PLAIN connection and evicts it with 320 CONNECTION_FORCED', async () => {
+    if (login.kind !== 'connected') throw new Error('no open connection from the first test');
+    const closed = new Promise<Error | undefined>((resolve) =>
+      login.connection.once('close', resolve),
+    );
+    login.connection.on('error', () => {}); // the forced close is also emitted as an error
+
+    const listed = await listConnections(broker.node);
+    const evicted = await closeConnections(broker.node, { user, reason: 'revoked by test' });
+
+    expect(listed).toMatchObject([{ user, vhost, authMechanism: 'PLAIN', sslProtocol: '' }]);
+    expect(evicted).toBe(1);
+    expect(String(await closed)).toContain('320 (CONNECTION-FORCED)');
   });
 
   it('reuses the running broker when started again with the same options', async () => {
