@@ -42,7 +42,10 @@ export interface AuditSinkOptions {
 
 /** A DecisionSink writing the hash chain; `record` only queues, a background loop writes. */
 export interface AuditSink extends DecisionSink {
-  /** Resolves once everything recorded so far is written (and synced if configured). */
+  /**
+   * Resolves once everything recorded so far is written (and synced if configured), or after a
+   * failed attempt: failed records stay queued and are retried every second.
+   */
   flush(): Promise<void>;
   /** Flushes, then closes the file; later records are ignored. */
   close(): Promise<void>;
@@ -173,10 +176,12 @@ class ChainedAuditSink implements AuditSink {
 
   async flush(): Promise<void> {
     while (this.drain) await this.drain;
-    if (this.pending.length > 0 && !this.closed) {
-      this.startDrain();
-      await this.flush();
-    }
+    if (this.pending.length === 0 || this.closed) return;
+    // Waiting out a retry pause would make flush hang while the disk fails: try once now.
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.startDrain();
+    while (this.drain) await this.drain;
   }
 
   async close(): Promise<void> {

@@ -144,6 +144,23 @@ describe('audit file', () => {
     });
   });
 
+  it('keeps records queued and reports the error while the disk is full, without hanging', async () => {
+    const errors: string[] = [];
+    // /dev/full accepts the open and fails every write with ENOSPC.
+    const sink = await openAuditSink({
+      filePath: '/dev/full',
+      onError: (error) => errors.push((error as NodeJS.ErrnoException).code ?? error.message),
+    });
+    sink.record(decision(1));
+    await sink.flush();
+    expect(errors[0]).toBe('ENOSPC');
+    expect(sink.pendingRecords).toBe(1);
+    sink.record(decision(2));
+    await sink.flush();
+    expect(sink.pendingRecords).toBe(2);
+    await sink.close();
+  });
+
   it('answers the audit-verify command with exit codes 0, 1 and 2', async () => {
     const intact = await writeChain('cmd.jsonl', 2);
     const broken = await writeChain('cmd-broken.jsonl', 2);
