@@ -87,7 +87,7 @@ export function latencyOverTimeSvg(points: SecondPoint[], title: string): string
   const bars = points
     .map((p) => {
       const h = scale(p.count, maxCount, plotH);
-      return `<rect class="rate" x="${(x(p.second) - barWidth / 2).toFixed(1)}" y="${(pad.top + plotH - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}"><title>${p.second}s: ${p.count}/s</title></rect>`;
+      return `<rect class="rate" x="${(x(p.second) - barWidth / 2).toFixed(1)}" y="${(pad.top + plotH - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}"><title>${p.second}s: ${p.count} samples</title></rect>`;
     })
     .join('');
   const line = (key: 'p50Ms' | 'p95Ms' | 'p99Ms', cls: string): string =>
@@ -133,7 +133,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:f
 .ok{color:#16794a}.bad{color:#b3261e}.verdict{font-size:18px;font-weight:600}
 .frame{fill:#fafafa;stroke:#bbb}.rate{fill:#dfe7f3}.bin{fill:#7a9cc6}.axis{font-size:11px;fill:#555}
 .p50{stroke:#2e7d32;stroke-width:1.5}.p95{stroke:#ef6c00;stroke-width:1.5}.p99{stroke:#b3261e;stroke-width:1.5}
-.legend span{margin-right:14px}`;
+.legend span{margin-right:14px}.legend .p50{color:#2e7d32}.legend .p95{color:#ef6c00}
+.legend .p99{color:#b3261e}.legend .bars{color:#9fb3d1}`;
 
 /** The inline script: fills the threshold count from the embedded data and marks the page ready. */
 const script = `const data = JSON.parse(document.getElementById('report-data').textContent);
@@ -191,7 +192,7 @@ export function renderHtmlReport(summary: Summary, store: MetricsStore): string 
 <p class="verdict ${summary.verdict === 'passed' ? 'ok' : 'bad'}" id="verdict">${summary.verdict.toUpperCase()} (exit ${summary.exitCode})</p>
 <p>${escapeHtml(summary.scenario.executor)} against ${escapeHtml(summary.scenario.target)}, started ${escapeHtml(summary.startedAt)}, ${(summary.durationMs / 1000).toFixed(1)} s${summary.aborted ? `, aborted: ${escapeHtml(summary.aborted)}` : ''}</p>
 <h2>Thresholds <small id="threshold-count"></small></h2>${thresholdTable(summary)}
-<h2>${escapeHtml(trend)} over time</h2><p class="legend"><span class="p50">— p50</span><span class="p95">— p95</span><span class="p99">— p99</span><span>▮ iterations/s</span></p>
+<h2>${escapeHtml(trend)} over time</h2><p class="legend"><span class="p50">— p50</span><span class="p95">— p95</span><span class="p99">— p99</span><span class="bars">▮ ${escapeHtml(trend)} samples/s</span></p>
 ${latencyOverTimeSvg(trendOverTime(store, trend), `${trend} over time`)}
 <h2>${escapeHtml(trend)} distribution</h2>${distributionSvg(trendDistribution(store, trend), `${trend} distribution`)}
 <h2>Checks</h2><table><tr><th>check</th><th>passes</th><th>fails</th></tr>${summary.checks.map((c) => `<tr class="${c.fails ? 'bad' : 'ok'}"><td>${escapeHtml(c.name)}</td><td>${c.passes}</td><td>${c.fails}</td></tr>`).join('')}</table>
