@@ -182,11 +182,11 @@ describe.each(rows)('the calls RabbitMQ $version makes to its HTTP backend', (ro
   });
 
   it('lists the open PLAIN connection and evicts it with 320 CONNECTION_FORCED', async () => {
-    if (login.kind !== 'connected') throw new Error('no open connection from the first test');
-    const closed = new Promise<Error | undefined>((resolve) =>
-      login.connection.once('close', resolve),
-    );
-    login.connection.on('error', () => {}); // the forced close is also emitted as an error
+    const open = login;
+    if (open.kind !== 'connected') throw new Error('no open connection from the first test');
+    const { connection } = open;
+    const closed = new Promise<Error | undefined>((resolve) => connection.once('close', resolve));
+    connection.on('error', () => {}); // the forced close is also emitted as an error
 
     const listed = await listConnections(broker.node);
     const evicted = await closeConnections(broker.node, { user, reason: 'revoked by test' });
