@@ -26,6 +26,8 @@ import type { ScenarioResult } from '../scenarios/results.js';
 import { variantLabel } from '../scenarios/results.js';
 import { runConformance, selectScenarios } from '../scenarios/runner.js';
 import { prepareTarget } from '../scenarios/setup.js';
+import { startBrokerMode } from '../scenarios/broker/run.js';
+import type { BrokerMode } from '../scenarios/broker/run.js';
 
 const usage = `usage: npm run conformance -- [options]
   --backend URL              backend under test (default: start reference-auth on 127.0.0.1:8600)
@@ -191,8 +193,24 @@ async function run(flags: Flags): Promise<number> {
   process.once('SIGTERM', stopOnSignal);
 
   let results: ScenarioResult[];
+  let brokerMode: BrokerMode | undefined;
   try {
     const idp = await idpControl(target.idp, { clockSkewSeconds: profile.token.clockSkewSeconds });
+    if (flags.modes.includes('broker')) {
+      try {
+        brokerMode = await startBrokerMode({
+          backendUrl: target.backendUrl,
+          profile,
+          idp,
+          versions: flags.rabbitmq.length > 0 ? flags.rabbitmq : [...RABBITMQ_VERSIONS],
+          log: (line) => console.log(line),
+        });
+      } catch (error) {
+        throw new WarrenError(ErrorCode.Setup, `broker mode: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
     console.log(
       `conformance: ${scenarios.length} scenarios against ${target.backendLabel}, profile ${profile.name}, modes ${flags.modes.join(', ')}`,
     );
@@ -205,6 +223,7 @@ async function run(flags: Flags): Promise<number> {
       modes: flags.modes,
       ...(flags.rabbitmq.length > 0 ? { rabbitmq: flags.rabbitmq } : {}),
       concurrency: flags.concurrency,
+      ...(brokerMode === undefined ? {} : { broker: brokerMode.run }),
       expectedFailures: flags.expectedFailures,
       onResult: (result) => {
         done += 1;
@@ -213,6 +232,7 @@ async function run(flags: Flags): Promise<number> {
     });
     retireRotatedKeys(target.idp);
   } finally {
+    await brokerMode?.stop();
     await target.stop();
   }
 
