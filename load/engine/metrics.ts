@@ -107,6 +107,8 @@ export function seriesKey(name: string, tags: Tags): string {
 export class MetricsStore {
   readonly series = new Map<string, Series>();
   private readonly kinds = new Map<string, MetricKind>();
+  /** Series by name and tag object, so hot paths with reused tag objects skip key building. */
+  private readonly byTagObject = new Map<string, WeakMap<Tags, Series>>();
 
   /**
    * Adds one sample. Trends take milliseconds and keep microseconds; rates take 1/0 (or a
@@ -129,6 +131,16 @@ export class MetricsStore {
   }
 
   private seriesFor(name: string, kind: MetricKind, tags: Tags): Series {
+    const cached = this.byTagObject.get(name)?.get(tags);
+    if (cached && cached.kind === kind) return cached;
+    const series = this.seriesByKey(name, kind, tags);
+    let perName = this.byTagObject.get(name);
+    if (!perName) this.byTagObject.set(name, (perName = new WeakMap()));
+    perName.set(tags, series);
+    return series;
+  }
+
+  private seriesByKey(name: string, kind: MetricKind, tags: Tags): Series {
     const known = this.kinds.get(name);
     if (known && known !== kind) {
       throw new WarrenError(
@@ -185,6 +197,7 @@ export class MetricsStore {
   /** Empties the store (a worker does this after each flush, so flushes are deltas). */
   clear(): void {
     this.series.clear();
+    this.byTagObject.clear();
   }
 
   /** Series of `name` whose tags include every pair of `filter`. */

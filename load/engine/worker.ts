@@ -141,8 +141,15 @@ function executorEvents(
 }
 
 function makeRecorder(store: MetricsStore, baseTags: Tags, second: () => number): Recorder {
+  // Targets that reuse tag objects get the same merged object back, which the store caches.
+  const merged = new WeakMap<Tags, Tags>();
+  const withBase = (tags: Tags): Tags => {
+    let found = merged.get(tags);
+    if (!found) merged.set(tags, (found = { ...baseTags, ...tags }));
+    return found;
+  };
   const add = (name: string, kind: MetricKind, value: number | boolean, tags?: Tags): void =>
-    store.add(name, kind, value, tags ? { ...baseTags, ...tags } : baseTags, second());
+    store.add(name, kind, value, tags ? withBase(tags) : baseTags, second());
   return {
     trend: (name, ms, tags) => add(name, 'trend', ms, tags),
     counter: (name, increment = 1, tags) => add(name, 'counter', increment, tags),

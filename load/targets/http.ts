@@ -1,19 +1,33 @@
 /** One plain HTTP request per iteration, over a keep-alive pool (benchmarks, smoke runs). */
 import { Pool } from 'undici';
 
+import type { Tags } from '../engine/metrics.js';
 import type { HttpTargetSpec } from './spec.js';
 import { recordError, type IterationContext, type Target } from './target.js';
 
 /** Builds the plain HTTP target for one worker. */
 export function createHttpTarget(spec: HttpTargetSpec): Target {
   const url = new URL(spec.url);
-  const pool = new Pool(url.origin, { connections: spec.connections, pipelining: 1 });
+  // Pool-level timeouts instead of a per-request AbortSignal: one timer less per request.
+  const pool = new Pool(url.origin, {
+    connections: spec.connections,
+    pipelining: 1,
+    headersTimeout: spec.timeoutMs,
+    bodyTimeout: spec.timeoutMs,
+  });
   const path = `${url.pathname}${url.search}`;
   const headers: Record<string, string> =
     spec.body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' };
+  // Tag objects are reused, so the metric store finds their series without building keys.
+  const tags = { method: spec.method, endpoint: url.pathname };
+  const byStatus = new Map<string, Tags>();
+  const statusTags = (status: string): Tags => {
+    let found = byStatus.get(status);
+    if (!found) byStatus.set(status, (found = { ...tags, status }));
+    return found;
+  };
   return {
     async iterate(context: IterationContext): Promise<void> {
-      const tags = { method: spec.method, endpoint: url.pathname };
       let ok = false;
       let status = 'error';
       try {
@@ -22,7 +36,6 @@ export function createHttpTarget(spec: HttpTargetSpec): Target {
           method: spec.method,
           headers,
           body: spec.body ?? null,
-          signal: AbortSignal.timeout(spec.timeoutMs),
         });
         await response.body.dump();
         status = String(response.statusCode);
@@ -32,7 +45,7 @@ export function createHttpTarget(spec: HttpTargetSpec): Target {
       }
       // Measured from the intended start: queueing in the generator counts against the target.
       const durationMs = context.now() - context.intendedMs;
-      context.record.trend('http_req_duration', durationMs, { ...tags, status });
+      context.record.trend('http_req_duration', durationMs, statusTags(status));
       context.record.counter('http_reqs', 1, tags);
       context.record.rate('http_req_failed', !ok, tags);
       if (!ok) throw new Error(`request failed with status ${status}`);
