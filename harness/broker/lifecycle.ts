@@ -51,10 +51,13 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const resolved = resolveBrokerOptions(options);
   const existing = readBrokerState(resolved.instance);
-  if (existing && liveProcesses(existing).length > 0) {
+  const healthy =
+    existing?.readyAt !== undefined && liveProcesses(existing).length === existing.processes.length;
+  if (existing && healthy) {
     return reuseRunning(existing, JSON.stringify(redactOptions(resolved)));
   }
-  if (existing) await stopBroker(resolved.instance); // leftovers of a crashed node
+  // Leftovers of a crashed or half-started node: stop what still runs, then start afresh.
+  if (existing) await stopBroker(resolved.instance);
   const configured = await configureBroker(resolved, context);
   return launchBroker(configured);
 }
