@@ -165,6 +165,14 @@ const connectOp = z.strictObject({
   mechanism: z.enum(['plain', 'external']).optional(),
   /** For certificate negatives: none, expired, other-ca, revoked. */
   certificate: z.enum(['valid', 'none', 'expired', 'other-ca', 'revoked']).optional(),
+  /**
+   * `main` (default): the broker pointed at the backend under test. `backend-down`: a probe
+   * broker whose auth service is unreachable and whose chain continues to `internal`
+   * (fail-closed probe: it must admit nobody).
+   */
+  broker: z.enum(['main', 'backend-down']).optional(),
+  /** PLAIN with these literal credentials instead of the identity's (e.g. guest/guest). */
+  credentials: z.strictObject({ username: z.string(), password: z.string() }).optional(),
 });
 const declareOp = z.strictObject({
   kind: z.enum(['exchange', 'queue']),

@@ -32,6 +32,9 @@ export interface BrokerModeOptions {
   log?: (line: string) => void;
 }
 
+/** Where nothing listens: the probe brokers' auth service is "down" (connections refused). */
+const DEAD_BACKEND_URL = 'http://127.0.0.1:9';
+
 /** Started brokers and a function that runs one scenario on one of them. */
 export interface BrokerMode {
   run(scenario: Scenario, version: RabbitmqVersion): Promise<BrokerOutcome>;
@@ -80,6 +83,30 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
     for (const broker of brokers.values()) await stopBroker(broker).catch(() => undefined);
     throw error;
   }
+  const probes = new Map<RabbitmqVersion, Promise<RunningBroker>>();
+  const probeFor = (version: RabbitmqVersion): Promise<RunningBroker> => {
+    let probe = probes.get(version);
+    if (probe === undefined) {
+      options.log?.(
+        `broker mode: starting the fail-closed probe broker ${version} (http → internal, backend down)`,
+      );
+      probe = startBroker(
+        {
+          version,
+          instance: `conformance-probe-${version.replace('.', '-')}`,
+          backendUrl: DEAD_BACKEND_URL,
+          backendPaths: options.profile.backend.paths,
+          certLoginFrom: 'uri_san',
+          // The chain a fail-open deployment has: when the auth service is down the broker asks
+          // its internal database next (RABBITMQ.md section 2). It must still admit nobody.
+          fallbackInternal: true,
+        },
+        { ca: certificates.ca },
+      );
+      probes.set(version, probe);
+    }
+    return probe;
+  };
   return {
     run: (scenario, version) => {
       const broker = brokers.get(version);
@@ -90,16 +117,24 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
           transcript: [],
         });
       }
-      return runBrokerScenario(scenario, { broker, certificates, ...options });
+      const probe = (): Promise<RunningBroker> => probeFor(version);
+      return runBrokerScenario(scenario, { broker, probe, certificates, ...options });
     },
     stop: async () => {
-      for (const broker of brokers.values()) await stopBroker(broker).catch(() => undefined);
+      const started: RunningBroker[] = [...brokers.values()];
+      for (const probe of probes.values()) {
+        const broker = await probe.catch(() => undefined);
+        if (broker !== undefined) started.push(broker);
+      }
+      for (const broker of started) await stopBroker(broker).catch(() => undefined);
     },
   };
 }
 
 interface BrokerContext extends BrokerModeOptions {
   broker: RunningBroker;
+  /** The fail-closed probe broker of the same version, started on first use. */
+  probe: () => Promise<RunningBroker>;
   certificates: Certificates;
 }
 
@@ -254,22 +289,24 @@ async function connect(
 ): Promise<Observed> {
   const mechanism =
     request.mechanism ?? (session.identity.kind === 'external' ? 'external' : 'plain');
+  const broker = request.broker === 'backend-down' ? await context.probe() : context.broker;
   let outcome: AmqpOutcome;
   if (mechanism === 'plain') {
     outcome = await connectAmqp({
-      url: context.broker.endpoints.amqpUrl,
+      url: broker.endpoints.amqpUrl,
       login: {
         mechanism: 'PLAIN',
-        username: session.identity.username,
-        password: session.identity.password ?? '',
+        username: request.credentials?.username ?? session.identity.username,
+        password: request.credentials?.password ?? session.identity.password ?? '',
       },
       vhost: request.vhost,
       timeoutMs: 10_000,
     });
   } else {
-    const tls = await clientTls(request.certificate ?? 'valid', session.identity, context);
+    const certificate = request.certificate ?? 'valid';
+    const tls = await clientTls(certificate, session.identity, { ...context, broker });
     outcome = await connectAmqp({
-      url: context.broker.endpoints.amqpsUrl,
+      url: broker.endpoints.amqpsUrl,
       login: { mechanism: 'EXTERNAL' },
       vhost: request.vhost,
       tls,
