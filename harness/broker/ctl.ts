@@ -38,7 +38,10 @@ export function nodeCommand(
  * node's cookie, so it works whatever the auth backends answer (the management API does not).
  */
 export function runCtl(node: NodeHandle, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  const call = nodeCommand(node, join(hostRabbitmqBin, 'rabbitmqctl'), [
+  // Without -start_epmd false, a CLI call while the node's epmd is down would daemonise a new
+  // epmd that nobody records or stops.
+  const cliNode = { ...node, env: [...node.env, 'ERL_FLAGS=-start_epmd false'] };
+  const call = nodeCommand(cliNode, join(hostRabbitmqBin, 'rabbitmqctl'), [
     '-n',
     node.nodeName,
     ...args,
