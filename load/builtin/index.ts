@@ -44,6 +44,29 @@ export const builtinScenarios: Record<string, ScenarioFile> = {
       checks: ['rate>0.999'],
     },
   },
+  'cache-herd': {
+    name: 'cache-herd',
+    description:
+      'a herd around the broker’s auth-cache TTL (15 s by default): the same users reconnect in ' +
+      'bursts just after their cached logins expire, so every burst misses the cache at once; ' +
+      'point it at a broker with `cache` in front of `http` and read the server-side calls',
+    executor: 'ramping-arrival-rate',
+    startRate: 100,
+    stages: [
+      { target: 100, duration: '2s' },
+      { target: 1, duration: '1s' },
+      { target: 1, duration: '13s' },
+      { target: 100, duration: '1s' },
+      { target: 100, duration: '2s' },
+      { target: 1, duration: '1s' },
+    ],
+    maxVUs: 1000,
+    target: { kind: 'amqp-connect', url: 'amqp://127.0.0.1:5710', users: 200 },
+    thresholds: {
+      amqp_connect_duration: ['p(95)<50', 'p(99)<100 each 5s'],
+      checks: ['rate>0.999'],
+    },
+  },
   steady: {
     name: 'steady',
     description: 'steady, modest connection churn: the baseline the storms are compared with',
