@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 
+import { AmazonMqTargetSchema, amazonMqTarget } from './amazon-mq.js';
 import { localTarget } from './local.js';
 import { StagingTargetSchema, stagingTarget } from './staging.js';
 import { assertNonProduction, type Target } from './target.js';
@@ -49,6 +50,8 @@ export async function loadTarget(file: string): Promise<Target> {
       return localTarget({ name: head.data.name });
     case 'staging':
       return stagingTarget(parseWith(StagingTargetSchema, raw, path), path);
+    case 'amazon-mq':
+      return amazonMqTarget(parseWith(AmazonMqTargetSchema, raw, path));
     default:
       throw new WarrenError(
         ErrorCode.BadInput,

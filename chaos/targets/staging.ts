@@ -37,6 +37,19 @@ import type { StartedTarget, Target, TargetDescription, TargetOperation } from '
 
 const argv = z.array(z.string().min(1)).min(1);
 
+/**
+ * Principals of remote targets, by the names drills use (a file may define `fresh:acme/producer`
+ * to run the built-in drills). Passwords or tokens come from the named environment variables.
+ */
+export const PrincipalsSchema = z.record(
+  z.string(),
+  z.strictObject({
+    username: z.string().min(1),
+    passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+    vhost: z.string().optional(),
+  }),
+);
+
 export const StagingTargetSchema = z.strictObject({
   kind: z.literal('staging'),
   name: z.string().min(1),
@@ -46,16 +59,7 @@ export const StagingTargetSchema = z.strictObject({
     .regex(/^amqps?:\/\/[^/@]+$/, 'amqp(s)://host:port, without credentials or vhost'),
   managementUrl: z.string().url().optional(),
   caFile: z.string().optional(),
-  principals: z
-    .record(
-      z.string(),
-      z.strictObject({
-        username: z.string().min(1),
-        passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
-        vhost: z.string().optional(),
-      }),
-    )
-    .optional(),
+  principals: PrincipalsSchema.optional(),
   auth: z
     .strictObject({ stop: argv.optional(), pause: argv.optional(), restore: argv.optional() })
     .optional(),
@@ -88,7 +92,7 @@ export function stagingTarget(config: StagingTargetFile, file: string): Target {
       const tls = config.caFile
         ? { ca: readFileSync(resolve(dirname(file), config.caFile), 'utf8') }
         : undefined;
-      const sessions = new AmqpSessions(() => config.amqpUrl, stagingPrincipals(config), tls);
+      const sessions = new AmqpSessions(() => config.amqpUrl, filePrincipals(config), tls);
       const operations = operationsOf(config, sessions);
       return {
         description,
@@ -122,7 +126,7 @@ function missingReason(capability: string, config: StagingTargetFile): string | 
 }
 
 /** Principals from the file (passwords from the named environment variables) plus `intruder`. */
-function stagingPrincipals(config: StagingTargetFile): PrincipalResolver {
+export function filePrincipals(config: Pick<StagingTargetFile, 'principals'>): PrincipalResolver {
   return (principal) => {
     if (principal === 'intruder') return intruderLogin();
     const entry = config.principals?.[principal];
