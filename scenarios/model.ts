@@ -347,6 +347,6 @@ export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
 export function modesOf(scenario: Scenario): Mode[] {
   const actions = scenario.when.map(stepAction);
   if (scenario.aggregate !== undefined) return ['protocol'];
-  if (actions.some((action) => BROKER_ACTIONS.has(action))) return ['broker'];
+  if (actions.some((action) => BROKER_ACTIONS.has(action))) return ['broker', 'spy'];
   return ['protocol'];
 }

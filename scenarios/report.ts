@@ -65,6 +65,7 @@ function transcriptText(result: ScenarioResult): string {
       if (entry.expected !== undefined)
         parts.push(`   expected ${entry.expected}; observed ${entry.observed ?? '-'}`);
       if (entry.detail !== undefined) parts.push(`   ${entry.detail}`);
+      for (const call of entry.calls ?? []) parts.push(`   spy: ${call}`);
       return parts.join('\n');
     })
     .join('\n');
@@ -124,6 +125,7 @@ function transcript(r) {
     if (e.status !== undefined) lines.push('   ← ' + e.status + ' ' + (e.reply || ''));
     if (e.expected) lines.push('   expected ' + e.expected + '; observed ' + (e.observed || '-'));
     if (e.detail) lines.push('   ' + e.detail);
+    for (const c of e.calls || []) lines.push('   spy: ' + c);
     return lines.join('\\n');
   }).join('\\n') || '(no steps ran)';
 }

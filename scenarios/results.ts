@@ -22,6 +22,8 @@ export interface TranscriptEntry {
   /** Why the step failed, or an informational note. */
   detail?: string;
   latencyMs?: number;
+  /** Spy mode: the calls the broker made to the backend during this step, passwords redacted. */
+  calls?: string[];
 }
 
 export interface ScenarioResult {

@@ -20,6 +20,7 @@ import type { ScenarioResult, TranscriptEntry } from './results.js';
 export type BrokerModeRunner = (
   scenario: Scenario,
   version: RabbitmqVersion,
+  mode: 'broker' | 'spy',
 ) => Promise<{
   status: 'passed' | 'failed' | 'skipped';
   reason?: string;
@@ -110,6 +111,12 @@ function expectedOf(scenario: Scenario): string {
     .filter((value) => value !== undefined)
     .map((value) => (typeof value === 'string' ? value : `allow [${value.allow.tags.join(' ')}]`))
     .join(' → ');
+}
+
+/** `publish ok: resource, topic` — which backend paths one operation cost, in order. */
+function spySummary(entry: TranscriptEntry): string {
+  const paths = (entry.calls ?? []).map((call) => /\/(\w+) /.exec(call)?.[1] ?? '?');
+  return `${entry.action} ${entry.observed ?? ''}: ${paths.length === 0 ? 'no calls' : paths.join(', ')}`;
 }
 
 /** p95 of a sample, nearest rank. */
@@ -218,7 +225,11 @@ async function executeJob(
         transcript: [],
       };
     } else {
-      outcome = await options.broker(job.scenario, job.rabbitmq);
+      outcome = await options.broker(
+        job.scenario,
+        job.rabbitmq,
+        job.mode === 'spy' ? 'spy' : 'broker',
+      );
     }
   } catch (error) {
     outcome = {
@@ -254,7 +265,10 @@ function toResult(
     method: job.method,
     status: outcome.status,
     expected: expectedOf(scenario),
-    observed: describeSteps(scenario, (entry) => entry.observed, outcome.transcript),
+    observed:
+      job.mode === 'spy'
+        ? describeSteps(scenario, spySummary, outcome.transcript)
+        : describeSteps(scenario, (entry) => entry.observed, outcome.transcript),
     ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
     durationMs: Math.round(durationMs * 10) / 10,
     transcript: outcome.transcript,

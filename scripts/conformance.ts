@@ -115,6 +115,14 @@ function parseFlags(argv: string[]): Flags | 'help' {
   if ((values.broker === undefined) !== (values.management === undefined)) {
     throw new WarrenError(ErrorCode.BadOption, '--broker and --management go together');
   }
+  if (values.broker !== undefined) {
+    // TODO(staging): drive a given broker through its AMQP and management URLs; broker mode
+    // starts local brokers only. Refuse rather than silently test something else.
+    throw new WarrenError(
+      ErrorCode.BadOption,
+      '--broker/--management: a staging broker is not supported yet; run broker mode on the local brokers',
+    );
+  }
   const concurrency = Number(values.concurrency ?? '8');
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new WarrenError(
@@ -196,7 +204,7 @@ async function run(flags: Flags): Promise<number> {
   let brokerMode: BrokerMode | undefined;
   try {
     const idp = await idpControl(target.idp, { clockSkewSeconds: profile.token.clockSkewSeconds });
-    if (flags.modes.includes('broker')) {
+    if (flags.modes.includes('broker') || flags.modes.includes('spy')) {
       try {
         brokerMode = await startBrokerMode({
           backendUrl: target.backendUrl,
@@ -204,6 +212,7 @@ async function run(flags: Flags): Promise<number> {
           idp,
           versions: flags.rabbitmq.length > 0 ? flags.rabbitmq : [...RABBITMQ_VERSIONS],
           log: (line) => console.log(line),
+          spy: flags.modes.includes('spy'),
         });
       } catch (error) {
         throw new WarrenError(ErrorCode.Setup, `broker mode: ${(error as Error).message}`, {

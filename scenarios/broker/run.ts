@@ -11,6 +11,8 @@ import { openCa } from '../../certs/index.js';
 import { clientTlsFromFiles, closeOutcome, connectAmqp } from '../../harness/amqp/index.js';
 import type { AmqpOutcome, ClientTls } from '../../harness/amqp/index.js';
 import { refreshBrokerCrls, startBroker, stopBroker } from '../../harness/broker/index.js';
+import { describeCall, startRecordingProxy } from '../../harness/recorder/index.js';
+import type { Recorder } from '../../harness/recorder/index.js';
 import type { RunningBroker } from '../../harness/broker/index.js';
 import { stateDir } from '../../lib/paths.js';
 import type { IdpControl, LoginIdentity } from '../identity.js';
@@ -30,6 +32,11 @@ export interface BrokerModeOptions {
   versions: readonly RabbitmqVersion[];
   /** Progress lines (broker boot). */
   log?: (line: string) => void;
+  /**
+   * Put a recording proxy between the brokers and the backend, so spy-mode runs can report the
+   * exact calls per operation. Default false.
+   */
+  spy?: boolean;
 }
 
 /** Where nothing listens: the probe brokers' auth service is "down" (connections refused). */
@@ -37,7 +44,7 @@ const DEAD_BACKEND_URL = 'http://127.0.0.1:9';
 
 /** Started brokers and a function that runs one scenario on one of them. */
 export interface BrokerMode {
-  run(scenario: Scenario, version: RabbitmqVersion): Promise<BrokerOutcome>;
+  run(scenario: Scenario, version: RabbitmqVersion, mode: 'broker' | 'spy'): Promise<BrokerOutcome>;
   stop(): Promise<void>;
 }
 
@@ -63,14 +70,22 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
     otherCa: await openCa({ dir: stateDir('conformance', 'other-ca') }),
   };
   const brokers = new Map<RabbitmqVersion, RunningBroker>();
+  const recorder =
+    options.spy === true
+      ? await startRecordingProxy({ target: options.backendUrl, timeoutMs: 10_000 })
+      : undefined;
+  const brokerBackendUrl = recorder?.url ?? options.backendUrl;
   try {
     for (const version of options.versions) {
-      options.log?.(`broker mode: starting RabbitMQ ${version} against ${options.backendUrl}`);
+      options.log?.(
+        `broker mode: starting RabbitMQ ${version} against ${options.backendUrl}` +
+          (recorder === undefined ? '' : ` (through the recording proxy ${recorder.url})`),
+      );
       const broker = await startBroker(
         {
           version,
           instance: `conformance-${version.replace('.', '-')}`,
-          backendUrl: options.backendUrl,
+          backendUrl: brokerBackendUrl,
           backendPaths: options.profile.backend.paths,
           httpMethod: version === '3.10' ? 'get' : 'post',
           certLoginFrom: 'uri_san',
@@ -81,6 +96,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
     }
   } catch (error) {
     for (const broker of brokers.values()) await stopBroker(broker).catch(() => undefined);
+    await recorder?.close();
     throw error;
   }
   const probes = new Map<RabbitmqVersion, Promise<RunningBroker>>();
@@ -108,7 +124,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
     return probe;
   };
   return {
-    run: (scenario, version) => {
+    run: (scenario, version, mode) => {
       const broker = brokers.get(version);
       if (broker === undefined) {
         return Promise.resolve({
@@ -118,7 +134,21 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
         });
       }
       const probe = (): Promise<RunningBroker> => probeFor(version);
-      return runBrokerScenario(scenario, { broker, probe, certificates, ...options });
+      if (mode === 'spy' && recorder === undefined) {
+        return Promise.resolve({
+          status: 'skipped',
+          reason: 'spy mode was not set up',
+          transcript: [],
+        });
+      }
+      const spy = mode === 'spy' ? recorder : undefined;
+      return runBrokerScenario(scenario, {
+        broker,
+        probe,
+        certificates,
+        ...options,
+        ...(spy ? { recorder: spy } : {}),
+      });
     },
     stop: async () => {
       const started: RunningBroker[] = [...brokers.values()];
@@ -127,6 +157,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
         if (broker !== undefined) started.push(broker);
       }
       for (const broker of started) await stopBroker(broker).catch(() => undefined);
+      await recorder?.close();
     },
   };
 }
@@ -136,6 +167,8 @@ interface BrokerContext extends BrokerModeOptions {
   /** The fail-closed probe broker of the same version, started on first use. */
   probe: () => Promise<RunningBroker>;
   certificates: Certificates;
+  /** Spy mode: the proxy that saw every call the broker made. */
+  recorder?: Recorder;
 }
 
 interface Session {
@@ -179,7 +212,9 @@ export async function runBrokerScenario(
     for (const [index, raw] of scenario.when.entries()) {
       const step = fill(raw, vars);
       const action = stepAction(step);
+      const callsBefore = context.recorder?.calls.length ?? 0;
       const observed = await runOperation(step, session, context);
+      const calls = await spiedCalls(context.recorder, callsBefore);
       const expected = step.outcome ?? 'ok';
       const ok = observed.outcome === expected;
       transcript.push({
@@ -190,6 +225,7 @@ export async function runBrokerScenario(
         observed: observed.outcome,
         ok,
         ...(observed.detail === undefined ? {} : { detail: observed.detail }),
+        ...(calls === undefined ? {} : { calls }),
       });
       if (!ok) {
         return {
@@ -203,6 +239,20 @@ export async function runBrokerScenario(
   } finally {
     await session.connection?.close().catch(() => undefined);
   }
+}
+
+/**
+ * The calls made during one operation. The broker answers the client after its backend calls
+ * return, so they are recorded by then; a short settle lets a trailing call (a second user-path
+ * call through the cache backend) land. Passwords are redacted by describeCall.
+ */
+async function spiedCalls(
+  recorder: Recorder | undefined,
+  from: number,
+): Promise<string[] | undefined> {
+  if (recorder === undefined) return undefined;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return recorder.calls.slice(from).map(describeCall);
 }
 
 function describeOperation(step: Step): string {
