@@ -9,25 +9,18 @@
  * TODO(internal-path): the broker's internal backend alone is not offered by harness/broker
  * (only as a fallback after http), so it is not a row here yet.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 
 import { openCa } from '../../certs/index.js';
 import { isBrokerVersion, startBroker, stopBroker } from '../../harness/broker/index.js';
-import { startIdp } from '../../harness/idp/index.js';
 import { reportsDir, stateDir } from '../../lib/paths.js';
-import { resolveConfig, type ConfigOverride } from '../../reference-auth/config.js';
-import { createOpsMetrics, registerMetricsRoute } from '../../reference-auth/ops/metrics.js';
-import { buildServer } from '../../reference-auth/server.js';
 import { execute } from '../app.js';
 import { defineScenario } from '../engine/scenario.js';
 import { compareRows, formatComparison } from '../report/compare.js';
 import type { Summary } from '../report/summary.js';
+import { startLocalAuthStack } from './local-stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,28 +32,10 @@ const { values } = parseArgs({
 const version = values.version;
 if (!isBrokerVersion(version)) throw new Error(`--version ${version}: give 3.10 or 4.0`);
 
-const dir = mkdtempSync(join(tmpdir(), 'warren-compare-'));
 const outDir = reportsDir('load', 'compare');
 mkdirSync(outDir, { recursive: true });
-const idp = await startIdp({ port: 0, keysDir: join(dir, 'idp') });
-const metrics = createOpsMetrics();
-const reference = await buildServer(
-  resolveConfig({
-    flags: {
-      listen: { host: '127.0.0.1', port: 0 },
-      watchPolicy: false,
-      jwt: { issuers: [idp.issuer], jwksUrl: idp.jwksUrl },
-      // One username per simulated user makes many logins per second: no rate limit here.
-      guard: { ratePerSecond: 0 },
-    } as ConfigOverride,
-  }),
-  { logger: pino({ level: 'silent' }), sinks: [metrics.sink] },
-);
-registerMetricsRoute(reference.app, metrics);
-const referenceUrl = await reference.listen();
-const allowAll = createServer((_request, response) => response.end('allow'));
-await new Promise<void>((resolve) => allowAll.listen(0, '127.0.0.1', resolve));
-const allowAllUrl = `http://127.0.0.1:${(allowAll.address() as AddressInfo).port}`;
+const stack = await startLocalAuthStack();
+const { referenceUrl, allowAllUrl } = stack;
 const ca = await openCa({ dir: stateDir('test', 'load-compare') });
 
 const paths = [
@@ -87,7 +62,7 @@ try {
       });
       const outcome = await execute(scenario, {
         noReports: true,
-        idp: { keysDir: join(dir, 'idp'), issuer: idp.issuer },
+        idp: stack.idp,
         ...(path.backendUrl === referenceUrl ? { metricsUrl: `${referenceUrl}/metrics` } : {}),
       });
       const file = join(outDir, `${instance}.json`);
@@ -112,8 +87,5 @@ try {
     ),
   );
 } finally {
-  await reference.close();
-  await idp.stop();
-  allowAll.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 }
