@@ -32,6 +32,8 @@ export interface BrokerModeOptions {
   versions: readonly RabbitmqVersion[];
   /** Progress lines (broker boot). */
   log?: (line: string) => void;
+  /** Broker instance names start with this; default `conformance` (tests use their own). */
+  instancePrefix?: string;
   /**
    * Put a recording proxy between the brokers and the backend, so spy-mode runs can report the
    * exact calls per operation. Default false.
@@ -84,7 +86,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
       const broker = await startBroker(
         {
           version,
-          instance: `conformance-${version.replace('.', '-')}`,
+          instance: `${options.instancePrefix ?? 'conformance'}-${version.replace('.', '-')}`,
           backendUrl: brokerBackendUrl,
           backendPaths: options.profile.backend.paths,
           httpMethod: version === '3.10' ? 'get' : 'post',
@@ -109,7 +111,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
       probe = startBroker(
         {
           version,
-          instance: `conformance-probe-${version.replace('.', '-')}`,
+          instance: `${options.instancePrefix ?? 'conformance'}-probe-${version.replace('.', '-')}`,
           backendUrl: DEAD_BACKEND_URL,
           backendPaths: options.profile.backend.paths,
           certLoginFrom: 'uri_san',
