@@ -1,17 +1,18 @@
-import { randomBytes } from 'node:crypto';
-
 /**
  * AMQP attempts for targets: principals named in drills, resolved to credentials by the target
  * (local: minted by the test IdP; staging: from the environment), and sessions (connections
  * held open across steps, to observe what happens to them while faults are active —
  * RABBITMQ.md section 3: they never expire).
  */
+import { randomBytes } from 'node:crypto';
+
 import type { ChannelModel } from 'amqplib';
 
 import {
   connectAmqp,
   type AmqpOutcome,
   type ClientTls,
+  type ExternalLogin,
   type PlainLogin,
 } from '../../harness/amqp/index.js';
 import type { IdpMinter } from '../../harness/idp/index.js';
@@ -26,8 +27,19 @@ interface AttemptArgs {
   timeoutMs?: number;
 }
 
-/** Credentials and default vhost for a principal name; throws WARREN_ERR_BAD_INPUT if unknown. */
-export type PrincipalResolver = (principal: string) => { login: PlainLogin; vhost: string };
+/** How a principal logs in: credentials, default vhost, and for certificates TLS + the amqps URL. */
+export interface ResolvedPrincipal {
+  login: PlainLogin | ExternalLogin;
+  vhost: string;
+  tls?: ClientTls;
+  /** Overrides the target's AMQP URL (certificate logins go to the TLS listener). */
+  url?: string;
+}
+
+/** Resolves a principal name; throws WARREN_ERR_BAD_INPUT when the name is unknown. */
+export type PrincipalResolver = (
+  principal: string,
+) => ResolvedPrincipal | Promise<ResolvedPrincipal>;
 
 /**
  * Principals a drill may name on the local target:
@@ -73,7 +85,7 @@ export function idpPrincipals(
 }
 
 /** A user no policy knows, with a fresh random password: every target must refuse it. */
-export function intruderLogin(): { login: PlainLogin; vhost: string } {
+export function intruderLogin(): ResolvedPrincipal {
   const password = `not-a-token-${randomBytes(9).toString('hex')}`;
   return { login: { mechanism: 'PLAIN', username: 'chaos-intruder', password }, vhost: 'acme' };
 }
@@ -95,14 +107,9 @@ export class AmqpSessions {
     if (args.session !== undefined)
       return this.useSession(args.session, args.operation ?? 'channel');
     const principal = required(args.principal, 'principal');
-    const { login, vhost } = this.loginFor(principal);
-    const outcome = await connectAmqp({
-      url: this.amqpUrl(),
-      login,
-      vhost: args.vhost ?? vhost,
-      timeoutMs: args.timeoutMs ?? 5000,
-      ...(this.tls ? { tls: this.tls } : {}),
-    });
+    const resolved = await this.loginFor(principal);
+    const vhost = resolved.vhost;
+    const outcome = await this.connect(resolved, args.vhost ?? vhost, args.timeoutMs ?? 5000);
     if (outcome.kind !== 'connected') return describeOutcome(outcome);
     try {
       const extra =
@@ -118,15 +125,9 @@ export class AmqpSessions {
   /** Opens a connection kept under `session` for later attempts. Fails if refused. */
   async open(args: { principal?: unknown; session?: unknown; vhost?: unknown }): Promise<unknown> {
     const session = required(args.session, 'session');
-    const { login, vhost } = this.loginFor(required(args.principal, 'principal'));
-    const chosenVhost = typeof args.vhost === 'string' ? args.vhost : vhost;
-    const outcome = await connectAmqp({
-      url: this.amqpUrl(),
-      login,
-      vhost: chosenVhost,
-      timeoutMs: 5000,
-      ...(this.tls ? { tls: this.tls } : {}),
-    });
+    const resolved = await this.loginFor(required(args.principal, 'principal'));
+    const chosenVhost = typeof args.vhost === 'string' ? args.vhost : resolved.vhost;
+    const outcome = await this.connect(resolved, chosenVhost, 5000);
     if (outcome.kind !== 'connected') {
       throw new WarrenError(
         ErrorCode.ProcessFailed,
@@ -189,6 +190,17 @@ export class AmqpSessions {
       maxMs: latencies.at(-1) ?? null,
       firstFailure: firstFailure ?? null,
     };
+  }
+
+  private connect(resolved: ResolvedPrincipal, vhost: string, timeoutMs: number) {
+    const tls = resolved.tls ?? this.tls;
+    return connectAmqp({
+      url: resolved.url ?? this.amqpUrl(),
+      login: resolved.login,
+      vhost,
+      timeoutMs,
+      ...(tls ? { tls } : {}),
+    });
   }
 
   /** Closes every session (teardown). */

@@ -15,7 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+import { openCa, type CertificateAuthority } from '../../certs/index.js';
 import {
+  refreshBrokerCrls,
+  runCtl,
   missingHostPackages,
   startBroker,
   stopBroker,
@@ -30,7 +33,12 @@ import { ManagedProcess } from '../faults/process.js';
 import { FaultProxy } from '../faults/proxy.js';
 import { freePort } from '../resources.js';
 
-import { AmqpSessions, idpPrincipals } from './amqp-sessions.js';
+import {
+  AmqpSessions,
+  idpPrincipals,
+  type PrincipalResolver,
+  type ResolvedPrincipal,
+} from './amqp-sessions.js';
 import type { StartedTarget, Target, TargetDescription, TargetOperation } from './target.js';
 
 export interface LocalTargetOptions {
@@ -49,11 +57,11 @@ export interface LocalTargetOptions {
 }
 
 /** Capabilities the local target offers. */
-const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp'];
+const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp', 'ca'];
 
 /** Parts of the project not wired into the local target yet, and what they wait on. */
 const notWired: Record<string, string> = {
-  ca: 'waits on a TLS (EXTERNAL) listener wired into chaos/targets/local.ts with certs/',
+  'ca-rotation': 'waits on reloading the broker trust bundle after certs/ rotate (restart needed)',
 };
 
 /** The default target: loopback only, non-production by construction. */
@@ -85,6 +93,10 @@ export function localTarget(options: LocalTargetOptions = {}): Target {
 /** Everything one local run started, for operations and teardown. */
 interface LocalParts {
   idp?: RunningIdp;
+  /** The drills' own CA (stateDir('chaos', 'ca')), so revocations never touch others' CA. */
+  ca?: CertificateAuthority;
+  /** TLS material per certificate principal, issued fresh on first use in each run. */
+  certs: Map<string, ResolvedPrincipal>;
   auth?: ManagedProcess;
   proxy?: FaultProxy;
   broker?: RunningBroker;
@@ -103,12 +115,14 @@ async function startLocal(
 ): Promise<StartedTarget> {
   const parts: LocalParts = {
     authPort: 0,
+    certs: new Map(),
     adminUrl: '',
     adminToken: randomBytes(24).toString('hex'),
   };
   const stop = () => stopParts(parts, options);
   try {
     parts.idp = await startIdp({ port: 0, keysDir: stateDir('chaos', 'idp') });
+    parts.ca = await openCa({ dir: stateDir('chaos', 'ca') });
     signal.throwIfAborted();
     parts.auth = await startAuth(parts, options);
     parts.proxy = await FaultProxy.start({
@@ -116,11 +130,14 @@ async function startLocal(
       upstream: { host: '127.0.0.1', port: parts.authPort },
     });
     signal.throwIfAborted();
-    parts.broker = await startBroker(brokerOptions(parts.proxy, options));
+    parts.broker = await startBroker(brokerOptions(parts.proxy, options), { ca: parts.ca });
     const broker = parts.broker;
     parts.amqp = new AmqpSessions(
       () => broker.endpoints.amqpUrl,
-      idpPrincipals(parts.idp, () => parts.signingKid),
+      withCertificates(
+        parts,
+        idpPrincipals(parts.idp, () => parts.signingKid),
+      ),
     );
   } catch (error) {
     await stop();
@@ -187,6 +204,9 @@ function brokerOptions(proxy: FaultProxy, options: LocalTargetOptions) {
     backendUrl: proxy.url,
     authTimeoutMs: options.authTimeoutMs ?? 2000,
     cache: options.cache ?? false,
+    // EXTERNAL logins take the SPIFFE ID (URI SAN #0), as the demo policy declares them.
+    certLoginFrom: 'uri_san' as const,
+    crlCheck: true,
   };
 }
 
@@ -215,7 +235,9 @@ function operationsOf(
     'broker.restart': async () => {
       const started = performance.now();
       await stopBroker(options.instance ?? 'chaos');
-      parts.broker = await startBroker(brokerOptions(parts.proxy as FaultProxy, options));
+      parts.broker = await startBroker(brokerOptions(parts.proxy as FaultProxy, options), {
+        ca: parts.ca,
+      });
       return { elapsedMs: Math.round(performance.now() - started), bootMs: parts.broker.bootMs };
     },
     'amqp.attempt': (args) => amqp.attempt(args),
@@ -251,7 +273,90 @@ function operationsOf(
       return idp.jwksMode();
     },
     'idp.counters': async () => idp.counters(),
+    'ca.revoke': async (args) => {
+      const { name } = certName(String(args['principal'] ?? ''));
+      await (parts.ca as CertificateAuthority).revoke(name, 'keyCompromise');
+      // The broker checks CRLs at handshake only (RABBITMQ.md section 4): copy the new ones in.
+      await refreshBrokerCrls(parts.broker as RunningBroker, parts.ca as CertificateAuthority);
+      return { revoked: name };
+    },
+    'ca.reissue': async (args) => {
+      const principal = String(args['principal'] ?? '');
+      parts.certs.delete(principal);
+      await issueCertificate(parts, principal);
+      return { reissued: certName(principal).name };
+    },
+    // Forced close of the holder's connections. TODO(no management credentials in the local
+    // target): through rabbitmqctl, where a deployment would use DELETE
+    // /api/connections/username/{user} on the management API.
+    'broker.evict': async (args) => {
+      const { username } = certName(String(args['principal'] ?? ''));
+      const broker = parts.broker as RunningBroker;
+      const result = await runCtl(broker.node, [
+        'close_all_user_connections',
+        username,
+        'chaos: certificate revoked',
+      ]);
+      if (result.code !== 0)
+        throw new WarrenError(
+          ErrorCode.Broker,
+          `close_all_user_connections failed (${result.code})`,
+        );
+      return { evicted: username };
+    },
   };
+}
+
+const certPattern = /^cert:([a-z0-9-]+)\/([a-z0-9-]+)$/;
+
+/** `cert:TENANT/SERVICE` → certificate name and the SPIFFE ID the broker logs in as. */
+function certName(principal: string): {
+  name: string;
+  tenant: string;
+  service: string;
+  username: string;
+} {
+  const match = certPattern.exec(principal);
+  if (!match)
+    throw new WarrenError(
+      ErrorCode.BadInput,
+      `principal "${principal}" is not cert:TENANT/SERVICE`,
+    );
+  const [, tenant = '', service = ''] = match;
+  return {
+    name: `chaos-${tenant}-${service}`,
+    tenant,
+    service,
+    username: `spiffe://warren.test/ns/${tenant}/sa/${service}`,
+  };
+}
+
+/** Adds `cert:TENANT/SERVICE` principals (EXTERNAL over mutual TLS) to `base`. */
+function withCertificates(parts: LocalParts, base: PrincipalResolver): PrincipalResolver {
+  return async (principal) => {
+    if (!principal.startsWith('cert:')) return base(principal);
+    return parts.certs.get(principal) ?? issueCertificate(parts, principal);
+  };
+}
+
+/** Issues (or replaces) the principal's client certificate and keeps its TLS material. */
+async function issueCertificate(parts: LocalParts, principal: string): Promise<ResolvedPrincipal> {
+  const { name, tenant, service } = certName(principal);
+  const ca = parts.ca as CertificateAuthority;
+  const issued = await ca.issueClientCertificate({
+    name,
+    subject: { organization: 'Warren', commonName: service },
+    spiffeId: { namespace: tenant, serviceAccount: service },
+  });
+  const tls = await ca.nodeTlsOptions(issued);
+  const resolved: ResolvedPrincipal = {
+    login: { mechanism: 'EXTERNAL' },
+    vhost: tenant,
+    tls: { ca: tls.ca, cert: tls.cert, key: tls.key },
+    url: (parts.broker as RunningBroker).endpoints.amqpsUrl,
+  };
+  parts.certs.set(principal, resolved);
+  return resolved;
 }
 
 /** The reference service's admin API with this run's bearer token. */
