@@ -106,6 +106,8 @@ export interface IterationEvents {
   dropped?(intendedMs: number): void;
   /** An iteration ended; `durationMs` is measured from the intended start. */
   ended?(intendedMs: number, durationMs: number, error: unknown): void;
+  /** The graceful stop ran out with `count` iterations still in flight (left to the caller). */
+  interrupted?(count: number): void;
 }
 
 /**
@@ -124,6 +126,29 @@ export interface ExecutorRun {
   stopped?: () => boolean;
   /** This worker's part of the schedule. */
   share?: { index: number; of: number };
+  /**
+   * How long iterations still in flight at the end of the schedule may finish, ms; default
+   * 30000 (k6's gracefulStop). Those still running then are reported as interrupted.
+   */
+  gracefulStopMs?: number;
+}
+
+/** Default graceful stop, ms. */
+export const defaultGracefulStopMs = 30_000;
+
+/** Waits for in-flight iterations until `deadlineMs`; returns how many were still running. */
+async function settle(
+  run: ExecutorRun,
+  inFlight: Set<Promise<void>>,
+  deadlineMs: number,
+): Promise<number> {
+  while (inFlight.size > 0 && run.clock.now() < deadlineMs) {
+    // Poll in short steps so no long timer outlives the run.
+    const stepMs = Math.min(run.clock.now() + 100, deadlineMs);
+    await Promise.race([Promise.race(inFlight), run.clock.sleepUntil(stepMs)]);
+  }
+  if (inFlight.size > 0) run.events?.interrupted?.(inFlight.size);
+  return inFlight.size;
 }
 
 /** Runs an executor to the end of its schedule and waits for iterations still in flight. */
@@ -155,21 +180,33 @@ async function runArrivals(
     });
     inFlight.add(iteration);
   }
-  await Promise.all(inFlight);
+  const endMs = run.startMs + executorDurationMs(config);
+  await settle(run, inFlight, endMs + (run.gracefulStopMs ?? defaultGracefulStopMs));
 }
 
 async function runConstantVus(config: ConstantVus, run: ExecutorRun): Promise<void> {
   const share = run.share ?? { index: 0, of: 1 };
   const vus = Math.floor(config.vus / share.of) + (share.index < config.vus % share.of ? 1 : 0);
   const endMs = run.startMs + config.durationMs;
+  const inFlight = new Set<Promise<void>>();
   const loop = async (vu: number): Promise<void> => {
     // Closed model: the next iteration is intended to start when the previous one ends, so
     // latencies here are service times; use an arrival-rate executor to test SLOs.
     while (run.clock.now() < endMs && !run.stopped?.()) {
-      await startIteration(run, run.clock.now(), vu);
+      const iteration = startIteration(run, run.clock.now(), vu);
+      inFlight.add(iteration);
+      await iteration;
+      inFlight.delete(iteration);
     }
   };
-  await Promise.all(Array.from({ length: vus }, (_, vu) => loop(vu)));
+  let loopsDone = false;
+  const loops = Promise.all(Array.from({ length: vus }, (_, vu) => loop(vu))).then(() => {
+    loopsDone = true;
+  });
+  while (!loopsDone && run.clock.now() < endMs) {
+    await Promise.race([loops, run.clock.sleepUntil(Math.min(run.clock.now() + 100, endMs))]);
+  }
+  await settle(run, inFlight, endMs + (run.gracefulStopMs ?? defaultGracefulStopMs));
 }
 
 async function startIteration(run: ExecutorRun, intendedMs: number, vu: number): Promise<void> {

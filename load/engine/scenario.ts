@@ -54,6 +54,8 @@ const common = {
   workers: z.number().int().positive().optional(),
   /** Tags added to every sample. */
   tags: z.record(z.string(), z.string()).default({}),
+  /** Time iterations in flight at the end may finish (k6's gracefulStop); default 30s. */
+  gracefulStop: duration.default('30s'),
 };
 
 /** The scenario file format (see load/README.md). */
@@ -96,6 +98,8 @@ export interface Scenario {
   selfCheck: SelfCheckLimits;
   workers?: number;
   tags: Record<string, string>;
+  /** Iterations still running this long after the schedule ends are interrupted, ms. */
+  gracefulStopMs: number;
 }
 
 /** Validates a scenario object (from TypeScript or parsed YAML); `source` names it in errors. */
@@ -116,6 +120,7 @@ export function defineScenario(input: unknown, source = 'scenario'): Scenario {
     thresholds: toThresholdSpecs(file.thresholds),
     selfCheck: file.selfCheck,
     tags: file.tags,
+    gracefulStopMs: parseDurationMs(file.gracefulStop, `${source}: gracefulStop`),
   };
   if (file.workers !== undefined) scenario.workers = file.workers;
   compileThresholds(scenario.thresholds);

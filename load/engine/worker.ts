@@ -77,6 +77,7 @@ async function runShareOrThrow(
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   let inFlight = 0;
+  let interrupted = false;
   const flush = (): void => {
     // Event-loop delay per flush interval: the generator's own health, judged by the self-check.
     if (lag.count > 0) {
@@ -97,6 +98,7 @@ async function runShareOrThrow(
       startMs,
       share: { index: input.index, of: input.of },
       stopped: () => stopped,
+      gracefulStopMs: scenario.gracefulStopMs,
       iterate: async (intendedMs, vu) => {
         const iterationIndex = index;
         index += input.of;
@@ -113,12 +115,18 @@ async function runShareOrThrow(
           inFlight--;
         }
       },
-      events: executorEvents(recorder, scenario.executor.executor !== 'constant-vus'),
+      events: {
+        ...executorEvents(recorder, scenario.executor.executor !== 'constant-vus'),
+        interrupted: (count) => {
+          interrupted = true;
+          recorder.counter('interrupted_iterations', count);
+        },
+      },
     });
   } finally {
     clearInterval(timer);
     lag.disable();
-    await target.close();
+    await target.close(interrupted);
   }
   channel.post({ type: 'done', metrics: store.toJSON() });
 }

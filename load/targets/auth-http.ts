@@ -194,8 +194,9 @@ export function createAuthHttpTarget(spec: AuthHttpTargetSpec, secrets: TargetSe
 
   return {
     iterate,
-    async close(): Promise<void> {
-      await Promise.all([sessions.close(), oneOff.close()]);
+    async close(force?: boolean): Promise<void> {
+      const pools = [sessions, oneOff];
+      await Promise.all(pools.map((pool) => (force ? pool.destroy() : pool.close())));
     },
   };
 }

@@ -50,6 +50,6 @@ export function createHttpTarget(spec: HttpTargetSpec): Target {
       context.record.rate('http_req_failed', !ok, tags);
       if (!ok) throw new Error(`request failed with status ${status}`);
     },
-    close: () => pool.close(),
+    close: (force) => (force ? pool.destroy() : pool.close()),
   };
 }

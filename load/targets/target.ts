@@ -28,8 +28,8 @@ export interface IterationContext {
 export interface Target {
   /** One iteration; rejections count as failed iterations. */
   iterate(context: IterationContext): Promise<void>;
-  /** Closes pools and connections. */
-  close(): Promise<void>;
+  /** Closes pools and connections; `force` aborts requests still running (graceful stop over). */
+  close(force?: boolean): Promise<void>;
 }
 
 /**

@@ -167,6 +167,31 @@ describe('the open-model scheduler (virtual clock)', () => {
     expect(observed.maxInFlight).toBe(3);
   });
 
+  it('interrupts iterations still running when the graceful stop runs out', async () => {
+    const clock = new VirtualClock();
+    let interrupted = 0;
+    let ended = 0;
+    await clock.run(
+      runExecutor(
+        { executor: 'constant-arrival-rate', rate: 10, durationMs: 1000, maxVUs: 100 },
+        {
+          clock,
+          startMs: 0,
+          gracefulStopMs: 5000,
+          // Iterations started in the first half take a minute; the others 100 ms.
+          iterate: (intendedMs) => clock.sleepUntil(intendedMs + (intendedMs < 500 ? 60_000 : 100)),
+          events: {
+            ended: () => ended++,
+            interrupted: (count) => (interrupted = count),
+          },
+        },
+      ),
+    );
+    expect(clock.now()).toBe(6000);
+    expect(interrupted).toBe(5);
+    expect(ended).toBe(5);
+  });
+
   it('stops the schedule when told to', async () => {
     const clock = new VirtualClock();
     let started = 0;
