@@ -19,13 +19,6 @@ const identitySchema = z.union([
   z.strictObject({
     /** The EXTERNAL username the broker derives from this identity's certificate. */
     external: z.string().min(1),
-    /** The certificate's subject parts, for broker mode (issued by certs/). */
-    certificate: z
-      .strictObject({
-        commonName: z.string().min(1),
-        uri: z.string().optional(),
-      })
-      .optional(),
     tags,
   }),
   z.strictObject({ username: z.string().min(1), password: z.string(), tags }),

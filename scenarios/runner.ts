@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
+import { ErrorCode, WarrenError } from '../lib/errors.js';
 import { applyExpectedFailures } from './expected-failures.js';
 import type { ExpectedFailure } from './expected-failures.js';
 import type { IdpControl } from './identity.js';
@@ -63,8 +64,10 @@ export function selectScenarios(
   if (only.length === 0) return [...scenarios];
   const known = new Set(scenarios.flatMap((scenario) => [scenario.id, scenario.category]));
   const unknown = only.filter((name) => !known.has(name));
-  if (unknown.length > 0)
-    throw new Error(`--only ${unknown.join(', ')}: no such scenario id or category`);
+  if (unknown.length > 0) {
+    const names = unknown.join(', ');
+    throw new WarrenError(ErrorCode.BadOption, `--only ${names}: no such scenario id or category`);
+  }
   return scenarios.filter(
     (scenario) => only.includes(scenario.id) || only.includes(scenario.category),
   );
