@@ -85,6 +85,9 @@ export function amazonMqTarget(config: AmazonMqTargetFile): Target {
               'amqp.attempt': (args) => sessions.attempt(args),
               'amqp.open': (args) => sessions.open(args),
               'amqp.burst': (args) => sessions.burst(args),
+              'amqp.prepare-queue': (args) => sessions.prepareQueue(args),
+              'amqp.publish-confirmed': (args) => sessions.publishConfirmed(args),
+              'amqp.check-delivery': (args) => sessions.checkDelivery(args),
             }
           : {}),
       };

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import type { ChannelModel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 
 import {
   connectAmqp,
@@ -17,6 +17,16 @@ import {
 } from '../../harness/amqp/index.js';
 import type { IdpMinter } from '../../harness/idp/index.js';
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
+
+/** A connection held open across steps. */
+interface Session {
+  connection: ChannelModel;
+  vhost: string;
+  closed: boolean;
+  closeReason?: string;
+  /** Confirm channel kept for `publishConfirmed`, so its permission cache behaves as a client's. */
+  publishChannel?: ConfirmChannel;
+}
 
 /** Arguments of the `amqp.attempt` operation (the `amqp` provider). */
 interface AttemptArgs {
@@ -91,10 +101,9 @@ export function intruderLogin(): ResolvedPrincipal {
 }
 
 export class AmqpSessions {
-  private readonly sessions = new Map<
-    string,
-    { connection: ChannelModel; vhost: string; closed: boolean; closeReason?: string }
-  >();
+  /** Messages the broker confirmed, per queue, for `checkDelivery`. */
+  private readonly confirmed = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
 
   constructor(
     private readonly amqpUrl: () => string,
@@ -134,12 +143,7 @@ export class AmqpSessions {
         `session "${session}" could not open: ${outcome.kind}`,
       );
     }
-    const record = {
-      connection: outcome.connection,
-      vhost: chosenVhost,
-      closed: false,
-      closeReason: undefined as string | undefined,
-    };
+    const record: Session = { connection: outcome.connection, vhost: chosenVhost, closed: false };
     outcome.connection.on('close', (error?: Error) => {
       record.closed = true;
       record.closeReason = error?.message;
@@ -209,6 +213,86 @@ export class AmqpSessions {
       if (!record.closed) await record.connection.close().catch(() => undefined);
     }
     this.sessions.clear();
+  }
+
+  /**
+   * Declares `queue` (consumer session) bound to the tenant's invoices exchange (declared by the
+   * producer session) and empties it: the ledger for "no confirmed message is lost".
+   */
+  async prepareQueue(args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const producer = this.liveSession(required(args['producer'], 'producer'));
+    const consumer = this.liveSession(required(args['consumer'], 'consumer'));
+    const queue = required(args['queue'], 'queue');
+    const exchange = `${producer.vhost}.invoices`;
+    const declare = await producer.connection.createChannel();
+    await declare.assertExchange(exchange, 'topic', { durable: false });
+    await declare.close();
+    const channel = await consumer.connection.createChannel();
+    await channel.assertQueue(queue, { durable: false, autoDelete: false });
+    await channel.bindQueue(queue, exchange, `${producer.vhost}.invoices.#`);
+    await channel.purgeQueue(queue);
+    await channel.close();
+    this.confirmed.set(queue, 0);
+    return { queue, exchange };
+  }
+
+  /** Publishes `count` messages with confirms on a session; counts what the broker confirmed. */
+  async publishConfirmed(args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const session = this.liveSession(required(args['session'], 'session'));
+    const queue = required(args['queue'], 'queue');
+    const count = positive(args['count'], 10, 'count');
+    let confirmed = 0;
+    try {
+      session.publishChannel ??= await session.connection.createConfirmChannel();
+      session.publishChannel.on('error', () => undefined);
+      session.publishChannel.on('close', () => (session.publishChannel = undefined));
+      for (let index = 0; index < count; index += 1) {
+        session.publishChannel.publish(
+          `${session.vhost}.invoices`,
+          `${session.vhost}.invoices.chaos`,
+          Buffer.from(String(index)),
+        );
+        await session.publishChannel.waitForConfirms();
+        confirmed += 1;
+      }
+    } catch (error) {
+      session.publishChannel = undefined;
+      this.confirmed.set(queue, (this.confirmed.get(queue) ?? 0) + confirmed);
+      return {
+        confirmed,
+        failed: count - confirmed,
+        error: error instanceof Error ? error.message.slice(0, 200) : String(error),
+      };
+    }
+    this.confirmed.set(queue, (this.confirmed.get(queue) ?? 0) + confirmed);
+    return { confirmed, failed: 0 };
+  }
+
+  /** Messages in `queue` against those confirmed into it: `lost` must be 0. */
+  async checkDelivery(args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const session = this.liveSession(required(args['session'], 'session'));
+    const queue = required(args['queue'], 'queue');
+    const channel = await session.connection.createChannel();
+    const { messageCount } = await channel.checkQueue(queue);
+    await channel.close();
+    const confirmed = this.confirmed.get(queue) ?? 0;
+    return {
+      queue,
+      confirmed,
+      messages: messageCount,
+      lost: Math.max(0, confirmed - messageCount),
+    };
+  }
+
+  private liveSession(name: string) {
+    const record = this.sessions.get(name);
+    if (record === undefined || record.closed) {
+      throw new WarrenError(
+        ErrorCode.BadInput,
+        `AMQP session "${name}" is not open (open it with amqp.open)`,
+      );
+    }
+    return record;
   }
 
   private async useSession(

@@ -243,6 +243,9 @@ function operationsOf(
     'amqp.attempt': (args) => amqp.attempt(args),
     'amqp.open': (args) => amqp.open(args),
     'amqp.burst': (args) => amqp.burst(args),
+    'amqp.prepare-queue': (args) => amqp.prepareQueue(args),
+    'amqp.publish-confirmed': (args) => amqp.publishConfirmed(args),
+    'amqp.check-delivery': (args) => amqp.checkDelivery(args),
     'auth.kill-switch': (args, signal) =>
       adminRequest(parts, { method: 'POST', path: '/kill-switch', body: args }, signal),
     'auth.kill-switch-release-all': (_args, signal) => releaseKillSwitches(parts, signal),

@@ -180,6 +180,9 @@ function operationsOf(
     'amqp.attempt': (args) => sessions.attempt(args),
     'amqp.open': (args) => sessions.open(args),
     'amqp.burst': (args) => sessions.burst(args),
+    'amqp.prepare-queue': (args) => sessions.prepareQueue(args),
+    'amqp.publish-confirmed': (args) => sessions.publishConfirmed(args),
+    'amqp.check-delivery': (args) => sessions.checkDelivery(args),
   };
   return Object.fromEntries(
     Object.entries(operations).filter(
