@@ -72,8 +72,12 @@ class DrillRun {
     this.journal = newJournal(loaded, options);
   }
 
-  /** Dry run: every step listed as skipped with its definition; nothing starts. */
+  /**
+   * Dry run: every step listed as skipped with its definition; nothing starts. Capabilities
+   * the target lacks still fail the plan, so `--all --dry-run` shows what could run here.
+   */
   async plan(): Promise<Journal> {
+    this.journal.error = await this.missingCapabilities();
     const skipped = (name: string, type: string, phase: StepRecord['phase'], input: unknown) =>
       this.push(phase === 'rollback' ? this.journal.rollbacks : this.journal.run, {
         name,
@@ -92,7 +96,7 @@ class DrillRun {
     for (const probe of this.drill.steadyState.probes) skipped(probe.name, 'probe', 'after', probe);
     for (const rollback of this.drill.rollbacks)
       skipped(rollback.name, 'action', 'rollback', rollback.action);
-    return this.finish('completed');
+    return this.finish(this.journal.error ? 'failed' : 'completed');
   }
 
   async execute(): Promise<Journal> {
@@ -132,19 +136,20 @@ class DrillRun {
     this.journal.steadyStates.after = await this.hypothesis('after');
   }
 
+  /** Why the target cannot serve the drill's `requires`, or undefined when it can. */
+  private async missingCapabilities(): Promise<Journal['error']> {
+    const missing = await this.options.target.missing(this.drill.requires ?? []);
+    if (Object.keys(missing).length === 0) return undefined;
+    const list = Object.entries(missing)
+      .map(([name, why]) => `${name}: ${why}`)
+      .join('; ');
+    return { code: ErrorCode.MissingDependency, message: `cannot run here: ${list}` };
+  }
+
   /** Capabilities, target, ports, proxies, processes; false when the drill cannot run. */
   private async setUp(): Promise<boolean> {
-    const missing = await this.options.target.missing(this.drill.requires ?? []);
-    if (Object.keys(missing).length > 0) {
-      const list = Object.entries(missing)
-        .map(([name, why]) => `${name}: ${why}`)
-        .join('; ');
-      this.journal.error = {
-        code: ErrorCode.MissingDependency,
-        message: `cannot run here: ${list}`,
-      };
-      return false;
-    }
+    this.journal.error = await this.missingCapabilities();
+    if (this.journal.error) return false;
     const step = await runStep(
       {
         name: 'start target and drill resources',

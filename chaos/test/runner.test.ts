@@ -248,6 +248,22 @@ describe('running a drill', () => {
     },
   );
 
+  it('fails a dry run whose target lacks a required capability, still injecting nothing', async () => {
+    const fault = counter();
+    const journal = await runDrill(
+      drillOf({
+        requires: ['broker'],
+        method: [{ type: 'action', name: 'fault', action: { type: 'function', run: fault.run } }],
+      }),
+      { target, dryRun: true },
+    );
+    expect(journal).toMatchObject({
+      status: 'failed',
+      error: { code: 'WARREN_ERR_MISSING_DEPENDENCY' },
+    });
+    expect(fault.calls).toBe(0);
+  });
+
   it('names the missing part when the target lacks a required capability', async () => {
     const journal = await runDrill(drillOf({ requires: ['broker'] }), { target });
     expect(journal.status).toBe('failed');
