@@ -26,8 +26,8 @@ import type { ScenarioResult } from '../scenarios/results.js';
 import { variantLabel } from '../scenarios/results.js';
 import { runConformance, selectScenarios } from '../scenarios/runner.js';
 import { prepareTarget } from '../scenarios/setup.js';
-import { startBrokerMode } from '../scenarios/broker/run.js';
-import type { BrokerMode } from '../scenarios/broker/run.js';
+import { stagingBrokerMode, startBrokerMode } from '../scenarios/broker/run.js';
+import type { BrokerMode, StagingBroker } from '../scenarios/broker/run.js';
 
 const usage = `usage: npm run conformance -- [options]
   --backend URL              backend under test (default: start reference-auth on 127.0.0.1:8600)
@@ -35,7 +35,8 @@ const usage = `usage: npm run conformance -- [options]
   --rabbitmq VERSION         3.10|4.0 for broker mode (default: both)
   --profile FILE             profile of the target's grants (default: scenarios/profiles/reference.yaml)
   --only ID|CATEGORY         run only these, repeatable or comma-separated
-  --broker URL --management URL   a staging broker instead of the local ones (broker mode)
+  --broker URL --management URL   a staging broker (amqp://, http://) instead of local ones; needs
+                             one --rabbitmq; runs the PLAIN broker scenarios, skips the rest
   --expected-failures FILE   listed failures do not fail the run; listed passes do
   --concurrency N            protocol scenarios at once (default 8)
   --catalogue DIR            catalogue folder (default: scenarios/catalogue)
@@ -45,6 +46,8 @@ const usage = `usage: npm run conformance -- [options]
 
 interface Flags {
   backend?: string;
+  /** A staging broker instead of local ones (broker mode, PLAIN scenarios). */
+  staging?: StagingBroker;
   modes: Mode[];
   rabbitmq: RabbitmqVersion[];
   profile: string;
@@ -115,14 +118,6 @@ function parseFlags(argv: string[]): Flags | 'help' {
   if ((values.broker === undefined) !== (values.management === undefined)) {
     throw new WarrenError(ErrorCode.BadOption, '--broker and --management go together');
   }
-  if (values.broker !== undefined) {
-    // TODO(staging): drive a given broker through its AMQP and management URLs; broker mode
-    // starts local brokers only. Refuse rather than silently test something else.
-    throw new WarrenError(
-      ErrorCode.BadOption,
-      '--broker/--management: a staging broker is not supported yet; run broker mode on the local brokers',
-    );
-  }
   const concurrency = Number(values.concurrency ?? '8');
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new WarrenError(
@@ -131,10 +126,32 @@ function parseFlags(argv: string[]): Flags | 'help' {
     );
   }
   const modes = pick('mode', listOf(values.mode), MODES);
+  const rabbitmq = pick('rabbitmq', listOf(values.rabbitmq), RABBITMQ_VERSIONS);
+  let staging: StagingBroker | undefined;
+  if (values.broker !== undefined && values.management !== undefined) {
+    if (!/^amqp:\/\//.test(values.broker) || !/^https?:\/\//.test(values.management)) {
+      throw new WarrenError(
+        ErrorCode.BadOption,
+        '--broker takes amqp://host:port, --management http(s)://host:port',
+      );
+    }
+    if (rabbitmq.length !== 1) {
+      throw new WarrenError(
+        ErrorCode.BadOption,
+        "--broker needs exactly one --rabbitmq VERSION (the staging broker's)",
+      );
+    }
+    staging = {
+      amqpUrl: values.broker,
+      managementUrl: values.management,
+      version: rabbitmq[0] as RabbitmqVersion,
+    };
+  }
   return {
+    ...(staging === undefined ? {} : { staging }),
     ...(values.backend === undefined ? {} : { backend: values.backend }),
     modes: modes.length > 0 ? modes : [...MODES],
-    rabbitmq: pick('rabbitmq', listOf(values.rabbitmq), RABBITMQ_VERSIONS),
+    rabbitmq,
     profile: resolve(values.profile ?? referenceProfilePath),
     only: listOf(values.only),
     expectedFailures:
@@ -206,14 +223,18 @@ async function run(flags: Flags): Promise<number> {
     const idp = await idpControl(target.idp, { clockSkewSeconds: profile.token.clockSkewSeconds });
     if (flags.modes.includes('broker') || flags.modes.includes('spy')) {
       try {
-        brokerMode = await startBrokerMode({
+        const brokerOptions = {
           backendUrl: target.backendUrl,
           profile,
           idp,
           versions: flags.rabbitmq.length > 0 ? flags.rabbitmq : [...RABBITMQ_VERSIONS],
-          log: (line) => console.log(line),
+          log: (line: string) => console.log(line),
           spy: flags.modes.includes('spy'),
-        });
+        };
+        brokerMode =
+          flags.staging === undefined
+            ? await startBrokerMode(brokerOptions)
+            : await stagingBrokerMode(brokerOptions, flags.staging);
       } catch (error) {
         throw new WarrenError(ErrorCode.Setup, `broker mode: ${(error as Error).message}`, {
           cause: error,

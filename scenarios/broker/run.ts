@@ -41,6 +41,9 @@ export interface BrokerModeOptions {
   spy?: boolean;
 }
 
+/** A step that only a broker Warren started itself can run (not a staging broker). */
+class NeedsLocalBroker extends Error {}
+
 /** Where nothing listens: the probe brokers' auth service is "down" (connections refused). */
 const DEAD_BACKEND_URL = 'http://127.0.0.1:9';
 
@@ -146,6 +149,7 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
       const spy = mode === 'spy' ? recorder : undefined;
       return runBrokerScenario(scenario, {
         broker,
+        amqpUrl: broker.endpoints.amqpUrl,
         probe,
         certificates,
         ...options,
@@ -164,8 +168,58 @@ export async function startBrokerMode(options: BrokerModeOptions): Promise<Broke
   };
 }
 
+/** A broker Warren did not start (`--broker URL --management URL`). */
+export interface StagingBroker {
+  /** `amqp://host:port` (PLAIN logins with tokens go there). */
+  amqpUrl: string;
+  /** Management API base URL; checked for reachability at start. */
+  managementUrl: string;
+  /** The version the results are labelled with. */
+  version: RabbitmqVersion;
+}
+
+/**
+ * Broker mode against a staging broker: PLAIN scenarios only (its CA, certificate login and
+ * auth chain are not Warren's to change); the rest are skipped with the reason. Spy mode needs
+ * the recording proxy between broker and backend, so it is skipped too.
+ */
+export async function stagingBrokerMode(
+  options: BrokerModeOptions,
+  staging: StagingBroker,
+): Promise<BrokerMode> {
+  try {
+    await fetch(new URL('/api/overview', staging.managementUrl), {
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (error) {
+    throw new Error(`management API ${staging.managementUrl} does not answer`, { cause: error });
+  }
+  const certificates: Certificates = {
+    ca: await openCa({ dir: stateDir('conformance', 'ca') }),
+    otherCa: await openCa({ dir: stateDir('conformance', 'other-ca') }),
+  };
+  const skip = (reason: string): Promise<BrokerOutcome> =>
+    Promise.resolve({ status: 'skipped', reason, transcript: [] });
+  return {
+    run: (scenario, version, mode) => {
+      if (version !== staging.version) return skip(`the staging broker is ${staging.version}`);
+      if (mode === 'spy') return skip('spy mode needs local brokers behind the recording proxy');
+      return runBrokerScenario(scenario, {
+        ...options,
+        amqpUrl: staging.amqpUrl,
+        certificates,
+        probe: () => Promise.reject(new NeedsLocalBroker('fail-closed probes need a local broker')),
+      });
+    },
+    stop: () => Promise.resolve(),
+  };
+}
+
 interface BrokerContext extends BrokerModeOptions {
-  broker: RunningBroker;
+  /** The local broker; absent for a staging broker given by URL. */
+  broker?: RunningBroker;
+  /** The AMQP URL PLAIN connections go to (the local broker's, or the staging broker's). */
+  amqpUrl: string;
   /** The fail-closed probe broker of the same version, started on first use. */
   probe: () => Promise<RunningBroker>;
   certificates: Certificates;
@@ -215,7 +269,15 @@ export async function runBrokerScenario(
       const step = fill(raw, vars);
       const action = stepAction(step);
       const callsBefore = context.recorder?.calls.length ?? 0;
-      const observed = await runOperation(step, session, context);
+      let observed: Observed;
+      try {
+        observed = await runOperation(step, session, context);
+      } catch (error) {
+        if (error instanceof NeedsLocalBroker) {
+          return { status: 'skipped', reason: error.message, transcript };
+        }
+        throw error;
+      }
       const calls = await spiedCalls(context.recorder, callsBefore);
       const expected = step.outcome ?? 'ok';
       const ok = observed.outcome === expected;
@@ -341,11 +403,17 @@ async function connect(
 ): Promise<Observed> {
   const mechanism =
     request.mechanism ?? (session.identity.kind === 'external' ? 'external' : 'plain');
-  const broker = request.broker === 'backend-down' ? await context.probe() : context.broker;
+  const local = context.broker;
+  if (local === undefined && (mechanism === 'external' || request.broker === 'backend-down')) {
+    throw new NeedsLocalBroker(
+      'certificate logins and fail-closed probes need a local broker (its CA and chain are Warren’s)',
+    );
+  }
+  const broker = request.broker === 'backend-down' ? await context.probe() : local;
   let outcome: AmqpOutcome;
   if (mechanism === 'plain') {
     outcome = await connectAmqp({
-      url: broker.endpoints.amqpUrl,
+      url: broker?.endpoints.amqpUrl ?? context.amqpUrl,
       login: {
         mechanism: 'PLAIN',
         username: request.credentials?.username ?? session.identity.username,
@@ -355,6 +423,7 @@ async function connect(
       timeoutMs: 10_000,
     });
   } else {
+    if (broker === undefined) throw new NeedsLocalBroker('EXTERNAL needs a local broker');
     const certificate = request.certificate ?? 'valid';
     const tls = await clientTls(certificate, session.identity, { ...context, broker });
     outcome = await connectAmqp({
@@ -411,7 +480,7 @@ function observeConnect(outcome: AmqpOutcome, session: Session): Observed {
 async function clientTls(
   kind: 'valid' | 'none' | 'expired' | 'other-ca' | 'revoked',
   identity: LoginIdentity,
-  context: BrokerContext,
+  context: BrokerContext & { broker: RunningBroker },
 ): Promise<ClientTls> {
   const caPath = context.broker.tls.caBundlePath;
   if (kind === 'none') return clientTlsFromFiles({ caPath });

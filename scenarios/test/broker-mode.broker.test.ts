@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startBrokerMode } from '../broker/run.js';
+import { listBrokers } from '../../harness/broker/index.js';
+import { stagingBrokerMode, startBrokerMode } from '../broker/run.js';
 import type { BrokerMode } from '../broker/run.js';
 import { idpControl } from '../idp.js';
 import { loadCatalogue, loadProfile } from '../load.js';
@@ -109,5 +110,42 @@ describe('broker mode on RabbitMQ 4.0', () => {
     expect(login).toMatch(
       /^POST \/auth\/user username=acme-producer-\w+&password=<redacted> -> 200 allow$/,
     );
+  });
+});
+
+describe('broker mode against a staging broker given by URL', () => {
+  it('runs the PLAIN scenarios and skips certificate, probe and spy scenarios with the reason', async () => {
+    const listing = listBrokers().find((entry) => entry.instance === 'conformance-test-4-0');
+    if (listing === undefined) throw new Error('the test broker is not listed');
+    const staging = await stagingBrokerMode(
+      { backendUrl: proxy.url, profile, idp, versions: ['4.0'] },
+      {
+        amqpUrl: listing.endpoints.amqpUrl,
+        managementUrl: listing.endpoints.managementUrl,
+        version: '4.0',
+      },
+    );
+    const results = await runConformance({
+      scenarios: selectScenarios(catalogue, [
+        'az.broker.producer-other-vhost',
+        'cert.tls.valid-external',
+        'tv.failclosed.token-backend-down',
+      ]),
+      profile,
+      backendUrl: proxy.url,
+      idp,
+      modes: ['broker', 'spy'],
+      rabbitmq: ['4.0'],
+      broker: staging.run,
+    });
+    const byKey = Object.fromEntries(results.map((r) => [`${r.id} ${r.mode}`, r.status]));
+    expect(byKey).toEqual({
+      'az.broker.producer-other-vhost broker': 'passed',
+      'az.broker.producer-other-vhost spy': 'skipped',
+      'cert.tls.valid-external broker': 'skipped',
+      'cert.tls.valid-external spy': 'skipped',
+      'tv.failclosed.token-backend-down broker': 'skipped',
+      'tv.failclosed.token-backend-down spy': 'skipped',
+    });
   });
 });
