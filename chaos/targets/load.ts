@@ -15,6 +15,17 @@ import { localTarget } from './local.js';
 import { StagingTargetSchema, stagingTarget } from './staging.js';
 import { assertNonProduction, type Target } from './target.js';
 
+/** `kind: local` files choose the broker version and the auth chain of the local stack. */
+const LocalTargetSchema = z.strictObject({
+  kind: z.literal('local'),
+  name: z.string().min(1),
+  nonProduction: z.boolean().optional(),
+  brokerVersion: z.enum(['3.10', '4.0']).optional(),
+  cache: z.boolean().optional(),
+  authTimeoutMs: z.number().int().positive().optional(),
+  fallbackInternal: z.boolean().optional(),
+});
+
 const TargetFileSchema = z.looseObject({
   kind: z.enum(['local', 'staging', 'amazon-mq']),
   name: z.string().min(1),
@@ -46,8 +57,16 @@ export async function loadTarget(file: string): Promise<Target> {
   };
   assertNonProduction(description);
   switch (head.data.kind) {
-    case 'local':
-      return localTarget({ name: head.data.name });
+    case 'local': {
+      const file = parseWith(LocalTargetSchema, raw, path);
+      return localTarget({
+        name: file.name,
+        brokerVersion: file.brokerVersion,
+        cache: file.cache,
+        authTimeoutMs: file.authTimeoutMs,
+        fallbackInternal: file.fallbackInternal,
+      });
+    }
     case 'staging':
       return stagingTarget(parseWith(StagingTargetSchema, raw, path), path);
     case 'amazon-mq':

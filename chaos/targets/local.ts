@@ -52,6 +52,11 @@ export interface LocalTargetOptions {
   authTimeoutMs?: number;
   /** Put the broker's `cache` backend in front of `http`; default off. */
   cache?: boolean;
+  /**
+   * Chain the broker's `internal` backend after http (fail-open), with one internal user that
+   * principal `internal` logs in as: shows what a fallback backend lets in. Default false.
+   */
+  fallbackInternal?: boolean;
   /** JWT clock tolerance of the reference service; default 1 s (the service's own: 30 s). */
   clockSkewSeconds?: number;
 }
@@ -62,7 +67,13 @@ const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp', 'ca'];
 /** Parts of the project not wired into the local target yet, and what they wait on. */
 const notWired: Record<string, string> = {
   'ca-rotation': 'waits on reloading the broker trust bundle after certs/ rotate (restart needed)',
+  fallback: 'needs a target file with kind: local and fallbackInternal: true',
 };
+
+/** Capabilities of a local target with these options. */
+function capabilitiesOf(options: LocalTargetOptions): string[] {
+  return [...capabilities, ...(options.fallbackInternal ? ['fallback'] : [])];
+}
 
 /** The default target: loopback only, non-production by construction. */
 export function localTarget(options: LocalTargetOptions = {}): Target {
@@ -81,7 +92,7 @@ export function localTarget(options: LocalTargetOptions = {}): Target {
       for (const name of wanted) {
         if (name === 'broker' && packages.length > 0)
           reasons[name] = `missing packages: ${packages.join(', ')} (npm run setup)`;
-        else if (!capabilities.includes(name))
+        else if (!capabilitiesOf(options).includes(name))
           reasons[name] = notWired[name] ?? `unknown capability "${name}"`;
       }
       return reasons;
@@ -95,6 +106,10 @@ interface LocalParts {
   idp?: RunningIdp;
   /** The drills' own CA (stateDir('chaos', 'ca')), so revocations never touch others' CA. */
   ca?: CertificateAuthority;
+  /** Password of the internal fallback user (random per run; only with `fallbackInternal`). */
+  internalPassword: string;
+  /** True when the broker chains `internal` after http. */
+  internalUsers?: boolean;
   /** TLS material per certificate principal, issued fresh on first use in each run. */
   certs: Map<string, ResolvedPrincipal>;
   auth?: ManagedProcess;
@@ -115,6 +130,7 @@ async function startLocal(
 ): Promise<StartedTarget> {
   const parts: LocalParts = {
     authPort: 0,
+    internalPassword: randomBytes(18).toString('hex'),
     certs: new Map(),
     adminUrl: '',
     adminToken: randomBytes(24).toString('hex'),
@@ -123,6 +139,7 @@ async function startLocal(
   try {
     parts.idp = await startIdp({ port: 0, keysDir: stateDir('chaos', 'idp') });
     parts.ca = await openCa({ dir: stateDir('chaos', 'ca') });
+    parts.internalUsers = options.fallbackInternal === true;
     signal.throwIfAborted();
     parts.auth = await startAuth(parts, options);
     parts.proxy = await FaultProxy.start({
@@ -130,7 +147,7 @@ async function startLocal(
       upstream: { host: '127.0.0.1', port: parts.authPort },
     });
     signal.throwIfAborted();
-    parts.broker = await startBroker(brokerOptions(parts.proxy, options), { ca: parts.ca });
+    parts.broker = await startBroker(brokerOptions(parts, options), { ca: parts.ca });
     const broker = parts.broker;
     parts.amqp = new AmqpSessions(
       () => broker.endpoints.amqpUrl,
@@ -154,7 +171,7 @@ async function startLocal(
       idpUrl: parts.idp.issuer,
       authTimeoutMs: options.authTimeoutMs ?? 2000,
     },
-    capabilities: new Set(capabilities),
+    capabilities: new Set(capabilitiesOf(options)),
     operations: operationsOf(parts, options),
     proxies: new Map([['auth', parts.proxy]]),
     recentLogs: async (count) => ({
@@ -197,8 +214,14 @@ async function startAuth(parts: LocalParts, options: LocalTargetOptions): Promis
   return auth;
 }
 
-function brokerOptions(proxy: FaultProxy, options: LocalTargetOptions) {
+function brokerOptions(parts: LocalParts, options: LocalTargetOptions) {
+  const proxy = parts.proxy as FaultProxy;
+  const fallback = options.fallbackInternal === true;
   return {
+    fallbackInternal: fallback,
+    internalUsers: fallback
+      ? [{ username: internalUser, password: parts.internalPassword, vhosts: ['acme'] }]
+      : [],
     version: options.brokerVersion ?? ('3.10' as const),
     instance: options.instance ?? 'chaos',
     backendUrl: proxy.url,
@@ -235,7 +258,7 @@ function operationsOf(
     'broker.restart': async () => {
       const started = performance.now();
       await stopBroker(options.instance ?? 'chaos');
-      parts.broker = await startBroker(brokerOptions(parts.proxy as FaultProxy, options), {
+      parts.broker = await startBroker(brokerOptions(parts, options), {
         ca: parts.ca,
       });
       return { elapsedMs: Math.round(performance.now() - started), bootMs: parts.broker.bootMs };
@@ -310,6 +333,9 @@ function operationsOf(
   };
 }
 
+/** The internal-database user of a fallback chain (principal `internal`). */
+const internalUser = 'chaos-internal';
+
 const certPattern = /^cert:([a-z0-9-]+)\/([a-z0-9-]+)$/;
 
 /** `cert:TENANT/SERVICE` → certificate name and the SPIFFE ID the broker logs in as. */
@@ -337,6 +363,18 @@ function certName(principal: string): {
 /** Adds `cert:TENANT/SERVICE` principals (EXTERNAL over mutual TLS) to `base`. */
 function withCertificates(parts: LocalParts, base: PrincipalResolver): PrincipalResolver {
   return async (principal) => {
+    if (principal === 'internal') {
+      if (!(parts.internalUsers ?? false)) {
+        throw new WarrenError(
+          ErrorCode.BadInput,
+          'principal "internal" needs a local target with fallbackInternal: true',
+        );
+      }
+      return {
+        login: { mechanism: 'PLAIN', username: internalUser, password: parts.internalPassword },
+        vhost: 'acme',
+      };
+    }
     if (!principal.startsWith('cert:')) return base(principal);
     return parts.certs.get(principal) ?? issueCertificate(parts, principal);
   };
