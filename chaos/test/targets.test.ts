@@ -59,6 +59,30 @@ describe('the staging guard on target files', () => {
   });
 });
 
+describe('local target files', () => {
+  it('offer the fallback capability only with fallbackInternal, without starting anything', async () => {
+    const plain = await loadTarget(
+      targetFile('local.yaml', 'kind: local\nname: l\nnonProduction: true\n'),
+    );
+    const fallback = await loadTarget(
+      targetFile('fb.yaml', 'kind: local\nname: f\nnonProduction: true\nfallbackInternal: true\n'),
+    );
+    expect(Object.keys(await plain.missing(['fallback']))).toEqual(['fallback']);
+    expect(await fallback.missing(['fallback'])).toEqual({});
+  });
+
+  it('reject an unknown option, naming it', async () => {
+    const path = targetFile(
+      'typo.yaml',
+      'kind: local\nname: l\nnonProduction: true\nbrokerVersoin: "4.0"\n',
+    );
+    await expect(loadTarget(path)).rejects.toMatchObject({
+      code: 'WARREN_ERR_BAD_INPUT',
+      message: expect.stringContaining('brokerVersoin') as string,
+    });
+  });
+});
+
 describe('the staging target', () => {
   it("runs the team's own stop and restore commands as faults and rollbacks", async () => {
     const [stopped, restored] = [join(dir, 'stopped'), join(dir, 'restored')];
