@@ -316,7 +316,7 @@ const scenarioSchema = z.strictObject({
   given: givenSchema.default({}),
   when: z.array(stepSchema).default([]),
   /** Built-in checks evaluated over the whole run (p95 decision latency). */
-  aggregate: z.enum(['decision-latency-p95']).optional(),
+  aggregate: z.enum(['decision-latency-p95', 'get-post-parity']).optional(),
 });
 export type Scenario = z.infer<typeof scenarioSchema> & {
   category: Category;

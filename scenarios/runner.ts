@@ -49,7 +49,8 @@ export interface RunOptions {
   requestTimeoutMs?: number;
 }
 
-interface Job {
+/** One scenario in one mode and variant. */
+export interface Job {
   scenario: Scenario;
   mode: Mode;
   method: HttpMethod | null;
@@ -161,7 +162,13 @@ export async function runConformance(options: RunOptions): Promise<ScenarioResul
     );
     for (const job of inPhase('last').filter(isProtocol)) await runJob(job);
     for (const job of jobs.filter((candidate) => !isProtocol(candidate))) await runJob(job);
-    for (const job of aggregates) finish(evaluateAggregate(job, options.profile, latencies));
+    for (const job of aggregates) {
+      finish(
+        job.scenario.aggregate === 'get-post-parity'
+          ? evaluateParity(job, results)
+          : evaluateAggregate(job, options.profile, latencies),
+      );
+    }
   } finally {
     client.close();
   }
@@ -277,6 +284,55 @@ function toResult(
     transcript: outcome.transcript,
     source: scenario.source,
   };
+}
+
+/**
+ * GET/POST parity over the whole run: the broker may use either method (RABBITMQ.md §1), so a
+ * scenario that reads differently over GET and POST is a defect even when one of them passes.
+ */
+export function evaluateParity(job: Job, results: readonly ScenarioResult[]): ScenarioResult {
+  const byId = new Map<string, Partial<Record<'GET' | 'POST', ScenarioResult>>>();
+  for (const result of results) {
+    if (result.mode !== 'protocol' || result.method === null || result.status === 'skipped')
+      continue;
+    byId.set(result.id, { ...byId.get(result.id), [result.method]: result });
+  }
+  const differing: string[] = [];
+  let compared = 0;
+  for (const [id, pair] of byId) {
+    if (pair.GET === undefined || pair.POST === undefined) continue;
+    compared += 1;
+    if (pair.GET.observed !== pair.POST.observed) {
+      differing.push(`${id}: GET ${pair.GET.observed} | POST ${pair.POST.observed}`);
+    }
+  }
+  const ok = differing.length === 0;
+  const observed = `${differing.length} of ${compared} scenarios differ between GET and POST`;
+  const result = toResult(
+    job,
+    {
+      status: compared === 0 ? 'skipped' : ok ? 'passed' : 'failed',
+      ...(compared === 0
+        ? { reason: 'no scenario ran over both GET and POST' }
+        : ok
+          ? {}
+          : {
+              reason: `GET and POST differ: ${differing.map((line) => line.split(':')[0]).join(', ')}`,
+            }),
+      transcript: [
+        {
+          step: 1,
+          action: 'aggregate',
+          expected: 'the same observation over GET and POST',
+          observed,
+          ok,
+          ...(ok ? {} : { detail: differing.join('\n') }),
+        },
+      ],
+    },
+    0,
+  );
+  return { ...result, expected: 'GET = POST', observed };
 }
 
 function evaluateAggregate(

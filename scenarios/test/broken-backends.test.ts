@@ -29,6 +29,7 @@ const DEFECT_TABLE: Array<[DefectName, string[]]> = [
     'allows-every-vhost',
     ['az.vhost.other-tenant', 'az.vhost.default-slash', 'cert.spiffe.other-tenant-vhost'],
   ],
+  ['post-allows-every-vhost', ['az.vhost.other-tenant', 'proto.parity.get-post']],
   ['allows-every-topic', ['az.topic.key-other-tenant', 'az.consumer.bind-everything']],
   ['deny-with-reason', ['tv.exp.expired-hour', 'forge.alg-none.none', 'az.vhost.other-tenant']],
   ['deny-as-403', ['tv.exp.expired-hour', 'az.vhost.other-tenant']],
