@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, isWarrenError } from '../../lib/errors.js';
+import { missingForgeryYaml } from '../forgery-sync.js';
 import { forgeCases } from '../idp.js';
 import { loadCatalogue, loadCatalogueFile, loadProfile } from '../load.js';
 import { CATEGORIES } from '../model.js';
@@ -33,6 +34,8 @@ describe('the shipped catalogue', () => {
   });
 
   it('has one forgery scenario per forge builder, with the same id and reference', () => {
+    // On failure this prints the YAML to add to catalogue/forgery.yaml for new builders.
+    expect(missingForgeryYaml(forgeCases, catalogue)).toBe('');
     const forgery = new Map(
       catalogue.filter((s) => s.category === 'forgery').map((s) => [s.id, s]),
     );
