@@ -11,7 +11,7 @@ import type { TargetDescription } from './targets/target.js';
 export type DrillStatus = 'completed' | 'failed' | 'aborted' | 'interrupted';
 
 export type Phase =
-  'setup' | 'before' | 'method' | 'during' | 'after' | 'stop-condition' | 'rollback';
+  'setup' | 'before' | 'method' | 'during' | 'after' | 'stop-condition' | 'rollback' | 'teardown';
 
 export type StepStatus = 'succeeded' | 'deviated' | 'failed' | 'interrupted' | 'skipped';
 
@@ -76,6 +76,7 @@ export interface Journal {
     during: HypothesisRecord[];
     after: HypothesisRecord | null;
   };
+  /** Starting the target and drill resources, and (last) stopping them again. */
   setup: StepRecord[];
   run: StepRecord[];
   rollbacks: StepRecord[];

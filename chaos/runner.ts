@@ -368,10 +368,23 @@ class DrillRun {
 
   /** Drill resources in reverse, then the target; errors are recorded, never thrown. */
   private async tearDown(): Promise<void> {
+    const started = performance.now();
     const errors = await this.resources.stop();
     if (this.target) {
       await this.target.stop().catch((error: unknown) => errors.push(String(error)));
     }
+    this.push(this.journal.setup, {
+      name: 'stop target and drill resources',
+      type: 'teardown',
+      phase: 'teardown',
+      status: errors.length > 0 ? 'failed' : 'succeeded',
+      startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      offsetMs: Math.round(started - this.originMs),
+      durationMs: Math.round(performance.now() - started),
+      ...(errors.length > 0
+        ? { error: { code: ErrorCode.ProcessFailed, message: errors.join('; ') } }
+        : {}),
+    });
     if (errors.length > 0 && this.journal.error === undefined) {
       this.journal.error = {
         code: ErrorCode.ProcessFailed,

@@ -80,12 +80,14 @@ function renderDrill(journal: Journal): string {
 }
 
 function allSteps(journal: Journal): StepRecord[] {
+  const teardown = journal.setup.filter((step) => step.phase === 'teardown');
   return [
-    ...journal.setup,
+    ...journal.setup.filter((step) => step.phase !== 'teardown'),
     ...(journal.steadyStates.before?.probes ?? []),
     ...journal.run,
     ...(journal.steadyStates.after?.probes ?? []),
     ...journal.rollbacks,
+    ...teardown,
   ];
 }
 

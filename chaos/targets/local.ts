@@ -5,7 +5,7 @@
  *   test IdP (harness/idp, ephemeral port)
  *   reference-auth (a child process the drill controls: kill, SIGSTOP, restart)
  *   fault proxy `auth` in front of it (HTTP mode)
- *   RabbitMQ (harness/broker, instance `chaos`) whose HTTP backend is the proxy
+ *   RabbitMQ (harness/broker, instance `chaos-3-10` or `chaos-4-0`) whose HTTP backend is the proxy
  *
  * Operations offered to drills: auth.stop, auth.pause, auth.restore, auth.admin (the admin API
  * with the run's own token), broker.restart, amqp.attempt, amqp.open, idp.rotate, idp.retire,
@@ -46,7 +46,7 @@ export interface LocalTargetOptions {
   name?: string;
   /** RabbitMQ version; default '3.10' (host package; 4.0 needs its debootstrap root). */
   brokerVersion?: BrokerVersion;
-  /** Broker instance name; default `chaos` (its own ports and folders). */
+  /** Broker instance name; default `chaos-3-10` / `chaos-4-0` (its own ports and folders). */
   instance?: string;
   /** The broker's `auth_http` request and connection timeouts; default 2000 ms. */
   authTimeoutMs?: number;
@@ -69,6 +69,11 @@ const notWired: Record<string, string> = {
   'ca-rotation': 'waits on reloading the broker trust bundle after certs/ rotate (restart needed)',
   fallback: 'needs a target file with kind: local and fallbackInternal: true',
 };
+
+/** The broker instance: one per version, since an instance keeps the version it was made with. */
+function instanceOf(options: LocalTargetOptions): string {
+  return options.instance ?? `chaos-${(options.brokerVersion ?? '3.10').replace('.', '-')}`;
+}
 
 /** Capabilities of a local target with these options. */
 function capabilitiesOf(options: LocalTargetOptions): string[] {
@@ -176,7 +181,7 @@ async function startLocal(
     proxies: new Map([['auth', parts.proxy]]),
     recentLogs: async (count) => ({
       'reference-auth': parts.auth?.recentLines(count) ?? [],
-      broker: brokerLogTail(options.instance ?? 'chaos', count).split('\n'),
+      broker: brokerLogTail(instanceOf(options), count).split('\n'),
     }),
     stop,
   };
@@ -223,7 +228,7 @@ function brokerOptions(parts: LocalParts, options: LocalTargetOptions) {
       ? [{ username: internalUser, password: parts.internalPassword, vhosts: ['acme'] }]
       : [],
     version: options.brokerVersion ?? ('3.10' as const),
-    instance: options.instance ?? 'chaos',
+    instance: instanceOf(options),
     backendUrl: proxy.url,
     authTimeoutMs: options.authTimeoutMs ?? 2000,
     cache: options.cache ?? false,
@@ -257,7 +262,7 @@ function operationsOf(
     'auth.admin': (args, signal) => adminRequest(parts, args, signal),
     'broker.restart': async () => {
       const started = performance.now();
-      await stopBroker(options.instance ?? 'chaos');
+      await stopBroker(instanceOf(options));
       parts.broker = await startBroker(brokerOptions(parts, options), {
         ca: parts.ca,
       });
@@ -446,7 +451,7 @@ async function stopParts(parts: LocalParts, options: LocalTargetOptions): Promis
     await action().catch((error: unknown) => errors.push(`${what}: ${String(error)}`));
   };
   await attempt('amqp sessions', async () => parts.amqp?.closeAll());
-  if (parts.broker) await attempt('broker', () => stopBroker(options.instance ?? 'chaos'));
+  if (parts.broker) await attempt('broker', () => stopBroker(instanceOf(options)));
   await attempt('auth proxy', async () => parts.proxy?.close());
   await attempt('reference-auth', async () => parts.auth?.stop());
   await attempt('idp', async () => parts.idp?.stop());
