@@ -12,10 +12,12 @@
  * idp.jwks-mode.
  */
 import { randomBytes } from 'node:crypto';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { openCa, type CertificateAuthority } from '../../certs/index.js';
+import type { ClientTls } from '../../harness/amqp/index.js';
 import {
   refreshBrokerCrls,
   runCtl,
@@ -62,11 +64,10 @@ export interface LocalTargetOptions {
 }
 
 /** Capabilities the local target offers. */
-const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp', 'ca'];
+const capabilities = ['auth', 'auth-proxy', 'broker', 'amqp', 'idp', 'ca', 'ca-rotation'];
 
 /** Parts of the project not wired into the local target yet, and what they wait on. */
 const notWired: Record<string, string> = {
-  'ca-rotation': 'waits on reloading the broker trust bundle after certs/ rotate (restart needed)',
   fallback: 'needs a target file with kind: local and fallbackInternal: true',
 };
 
@@ -113,6 +114,8 @@ interface LocalParts {
   ca?: CertificateAuthority;
   /** Password of the internal fallback user (random per run; only with `fallbackInternal`). */
   internalPassword: string;
+  /** CA generation that issued before `ca.rotate-begin`, retired by `ca.rotate-end`. */
+  previousGeneration?: number;
   /** True when the broker chains `internal` after http. */
   internalUsers?: boolean;
   /** TLS material per certificate principal, issued fresh on first use in each run. */
@@ -317,6 +320,30 @@ function operationsOf(
       await issueCertificate(parts, principal);
       return { reissued: certName(principal).name };
     },
+    // Rotation with overlap: the new generation joins the trust bundle, the broker re-reads it
+    // without a restart (Erlang ssl PEM cache cleared); the end retires the old generation after
+    // the broker's own server certificate moved to the new one.
+    'ca.rotate-begin': async () => {
+      const ca = parts.ca as CertificateAuthority;
+      parts.previousGeneration = ca.activeGeneration;
+      const generation = await ca.rotate();
+      await reloadBrokerTls(parts);
+      return { generation, previous: parts.previousGeneration };
+    },
+    'ca.rotate-end': async () => {
+      const ca = parts.ca as CertificateAuthority;
+      const broker = parts.broker as RunningBroker;
+      const server = await ca.issueServerCertificate({
+        name: `broker-${broker.options.instance}`,
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+      });
+      await copyFile(server.chainPath, broker.tls.serverChainPath);
+      await copyFile(server.keyPath, broker.tls.serverKeyPath);
+      if (parts.previousGeneration !== undefined) await ca.retire(parts.previousGeneration);
+      await reloadBrokerTls(parts);
+      return { retired: parts.previousGeneration ?? null, active: ca.activeGeneration };
+    },
     // Forced close of the holder's connections. TODO(no management credentials in the local
     // target): through rabbitmqctl, where a deployment would use DELETE
     // /api/connections/username/{user} on the management API.
@@ -365,6 +392,20 @@ function certName(principal: string): {
   };
 }
 
+/**
+ * Copies the CA's trust bundle and CRLs into the broker's TLS folder and clears the node's
+ * PEM cache, so the next handshake reads them (the listener keeps running).
+ */
+async function reloadBrokerTls(parts: LocalParts): Promise<void> {
+  const ca = parts.ca as CertificateAuthority;
+  const broker = parts.broker as RunningBroker;
+  await copyFile(ca.trustBundlePath, broker.tls.caBundlePath);
+  await refreshBrokerCrls(broker, ca);
+  const result = await runCtl(broker.node, ['eval', 'ssl:clear_pem_cache().']);
+  if (result.code !== 0)
+    throw new WarrenError(ErrorCode.Broker, `ssl:clear_pem_cache() failed (${result.code})`);
+}
+
 /** Adds `cert:TENANT/SERVICE` principals (EXTERNAL over mutual TLS) to `base`. */
 function withCertificates(parts: LocalParts, base: PrincipalResolver): PrincipalResolver {
   return async (principal) => {
@@ -381,7 +422,11 @@ function withCertificates(parts: LocalParts, base: PrincipalResolver): Principal
       };
     }
     if (!principal.startsWith('cert:')) return base(principal);
-    return parts.certs.get(principal) ?? issueCertificate(parts, principal);
+    const known = parts.certs.get(principal) ?? (await issueCertificate(parts, principal));
+    // Clients trust whatever the CA distributes now (both roots during a rotation), so a
+    // refusal after a rotation is the broker's verdict on the client certificate.
+    const ca = await readFile((parts.ca as CertificateAuthority).trustBundlePath, 'utf8');
+    return { ...known, tls: { ...(known.tls as ClientTls), ca } };
   };
 }
 
