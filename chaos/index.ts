@@ -1,4 +1,13 @@
 /** Chaos drills: public API used by scripts/chaos.ts and scripts/amazon-mq.ts. */
+export {
+  applyConfiguration,
+  createMqClient,
+  rebootBroker,
+  type ApplyResult,
+  type MqClientOptions,
+} from './amazon-mq/apply.js';
+export { generateAmazonMqConfig, type AmazonMqConfigOptions } from './amazon-mq/config.js';
+export { startMqStandIn, type MqStandIn, type MqStandInOptions } from './amazon-mq/standin.js';
 export { builtInDrillDir, listBuiltInDrills, resolveDrillFile } from './catalog.js';
 export type { RunContext } from './context.js';
 export { FaultProxy, type FaultProxyOptions, type FaultProxyStats } from './faults/proxy.js';

@@ -56,9 +56,12 @@ export type PrincipalResolver = (
  * - `jwt:TENANT/WORKLOAD` — a token for user `chaos-TENANT-WORKLOAD`, minted on first use and
  *   reused (so it can expire mid-drill); `jwt:TENANT/WORKLOAD@SECONDS` sets its lifetime;
  * - `fresh:TENANT/WORKLOAD` — a new token on every attempt (signed by the current key);
+ * - a `~+SECONDS` / `~-SECONDS` suffix on either — the IdP's clock is skewed by that much:
+ *   `iat` and `nbf` (and so `exp`) are shifted;
  * - `intruder` — a user no policy knows, with a random password: must always be refused.
  */
-const principalPattern = /^(jwt|fresh):([a-z0-9-]+)\/(producer|consumer|admin)(?:@(\d+))?$/;
+const principalPattern =
+  /^(jwt|fresh):([a-z0-9-]+)\/(producer|consumer|admin)(?:@(\d+))?(?:~([+-]\d+))?$/;
 
 /**
  * The local target's principals, with tokens from `idp`; `jwt:` tokens are kept per name.
@@ -75,15 +78,17 @@ export function idpPrincipals(
     if (!match) {
       throw new WarrenError(
         ErrorCode.BadInput,
-        `principal "${principal}" is not one of jwt:TENANT/WORKLOAD[@SECONDS], fresh:TENANT/WORKLOAD, intruder`,
+        `principal "${principal}" is not one of jwt:TENANT/WORKLOAD[@SECONDS][~±SKEW], fresh:TENANT/WORKLOAD[~±SKEW], intruder`,
       );
     }
-    const [, kind, tenant = '', workload = '', lifetime] = match;
+    const [, kind, tenant = '', workload = '', lifetime, skew] = match;
     const username = `chaos-${tenant}-${workload}`;
     let token = kind === 'jwt' ? tokens.get(principal) : undefined;
     if (token === undefined) {
       const kid = signingKid();
+      const issuedAt = Math.floor(Date.now() / 1000) + Number(skew ?? 0);
       const options = {
+        ...(skew ? { issuedAt, notBefore: issuedAt } : {}),
         ...(lifetime ? { expiresInSeconds: Number(lifetime) } : {}),
         ...(kid ? { kid } : {}),
       };
