@@ -53,8 +53,14 @@ export const defaults = {
     maxValueBytes: 1024,
     /** Most parameters in one request; more is malformed. */
     maxParameters: 32,
-    /** Largest POST body or query string, bytes. */
+    /** Largest POST body or query string, bytes; larger ones are answered `deny`. */
     maxRequestBytes: 16384,
+    /**
+     * Largest request head Node's parser reads before answering 431, bytes. Kept far above
+     * maxRequestBytes: an oversized GET must get a `deny`, because any error status makes the
+     * broker try the next backend in its chain (RABBITMQ.md section 2).
+     */
+    maxHeaderBytes: 1048576,
   },
   sessions: {
     /** Lifetime of a certificate (EXTERNAL) login record, seconds; renewed by every login. */
@@ -206,6 +212,7 @@ const schema = z.strictObject({
     maxValueBytes: positiveInt,
     maxParameters: positiveInt,
     maxRequestBytes: positiveInt,
+    maxHeaderBytes: positiveInt,
   }),
   sessions: z.strictObject({
     certificateTtlSeconds: positiveInt,

@@ -297,7 +297,9 @@ function createApp(
     bodyLimit: config.limits.maxRequestBytes,
     // HEAD would run a login for its side effect (a session) without an answer anyone reads.
     exposeHeadRoutes: false,
-    ...(https ? { https } : {}),
+    ...(https
+      ? { https: { ...https, maxHeaderSize: config.limits.maxHeaderBytes } }
+      : { http: { maxHeaderSize: config.limits.maxHeaderBytes } }),
   }) as unknown as FastifyInstance;
 
   // One strict parser for both methods (protocol/params.ts); other bodies are read as text and

@@ -14,8 +14,13 @@ export interface FieldProblem {
 /** One of the broker's four paths. */
 export interface PathSpec<Request> {
   path: DecisionPath;
-  /** Parameters that must be present (missing → `missing_parameter`). */
+  /**
+   * Parameters that must be present and non-empty (otherwise `missing_parameter`): an empty
+   * username or vhost names nobody, and must never reach a policy lookup as a wildcard-ish "".
+   */
   required: readonly string[];
+  /** Required parameters that may be empty (a routing key may be ""). */
+  mayBeEmpty?: readonly string[];
   /** Builds the typed request from present, decoded, unique parameters. */
   toRequest(values: ReadonlyMap<string, string>): Request | FieldProblem;
   decide(core: DecisionCore, request: Request): Outcome | Promise<Outcome>;

@@ -119,7 +119,10 @@ async function decide<R>(
   if (!parsed.ok) return { outcome: deny(parsed.reason, '', parsed.field), fields: {} };
   const fields = spec.loggable(parsed.values);
   const username = parsed.values.get('username') ?? '';
-  const missing = spec.required.find((name) => !parsed.values.has(name));
+  const missing = spec.required.find(
+    (name) =>
+      !parsed.values.get(name) && !(spec.mayBeEmpty?.includes(name) && parsed.values.has(name)),
+  );
   if (missing) return { outcome: deny(ReasonCode.MissingParameter, username, missing), fields };
 
   const guardContext = { path: spec.path, username };

@@ -11,6 +11,8 @@ import { toResourceRequest } from './resource.js';
 export const topicPath: PathSpec<ResourceRequest> = {
   path: 'topic',
   required: ['username', 'vhost', 'resource', 'name', 'permission', 'routing_key'],
+  // Publishing with an empty routing key is legal AMQP; the policy decides on it like any other.
+  mayBeEmpty: ['routing_key'],
   toRequest(values) {
     const request = toResourceRequest(values);
     if ('reason' in request) return request;

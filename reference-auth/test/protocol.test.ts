@@ -98,6 +98,8 @@ describe('malformed requests are denied with a reason, never crash or allow', ()
   const encodedId = encodeURIComponent(producerId);
   const cases: Array<[string, string, string]> = [
     ['a missing username', '/vhost?vhost=acme', 'missing_parameter'],
+    ['an empty username at login', '/user?username=&password=x', 'missing_parameter'],
+    ['an empty vhost', `/vhost?username=${encodedId}&vhost=`, 'missing_parameter'],
     [
       'a duplicated key',
       `/vhost?username=${encodedId}&vhost=acme&vhost=globex`,
@@ -163,6 +165,25 @@ describe('malformed requests are denied with a reason, never crash or allow', ()
     expect(response.statusCode).toBe(200);
     expect(response.body).toBe('deny');
     expect(service.sink.records.at(-1)?.reason).toBe('oversized_parameter');
+  });
+
+  it('denies an oversized GET over a real socket instead of failing with 431', async () => {
+    // Node's parser answers 431 to heads over 16 KiB by default; the broker would read that as
+    // an error and try the next backend in its chain (RABBITMQ.md section 2).
+    const listening = await startService({
+      idp,
+      config: { listen: { host: '127.0.0.1', port: 0 } },
+    });
+    try {
+      const address = await listening.auth.listen();
+      const query = new URLSearchParams({ username: 'acme-admin', password: 'x'.repeat(60_000) });
+      const response = await fetch(`${address}/user?${query.toString()}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('deny');
+      expect(listening.sink.records.at(-1)?.reason).toBe('oversized_parameter');
+    } finally {
+      await listening.auth.close();
+    }
   });
 
   it('answers deny with internal_error when the decision throws', async () => {
