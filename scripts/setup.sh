@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh clone: npm dependencies from the lockfile, then everything the real brokers need
 # (Debian packages for RabbitMQ 3.10, the debootstrap root for RabbitMQ 4.0). Idempotent and quick
-# when nothing is missing, so every entry command can call it first. `--npm-only` stops after npm.
+# when nothing is missing, so every entry command calls it first.
+#   --npm-only  stop after npm
+#   --tests     also the Debian packages only the tests use (Chromium, for the HTML reports)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,14 @@ fi
 
 [[ ${1:-} == --npm-only ]] && exit 0
 
-if [[ -f scripts/broker.ts ]]; then
-  npx tsx scripts/broker.ts install --version all
+if [[ ${1:-} == --tests && ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: the report tests need Chromium: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+  echo "setup: installing chromium (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
 fi
+
+npx tsx scripts/broker.ts install --version all

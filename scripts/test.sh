@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 
 npx prettier --check . >/dev/null || { npx prettier --check . || true; echo "format: run 'npm run format'"; exit 1; }
 npx eslint --max-warnings 0 .
