@@ -24,7 +24,7 @@ if [[ ${1:-} == --tests && ! -x /usr/bin/chromium ]]; then
   fi
   echo "setup: installing chromium (apt)"
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
 fi
 
 npx tsx scripts/broker.ts install --version all
