@@ -7,7 +7,7 @@
  */
 import { Pool } from 'undici';
 
-import { encodeForm } from './form.js';
+import { encodeForm } from '../../harness/auth-http/encoding.js';
 import type { AuthHttpTargetSpec, TargetSecrets } from './spec.js';
 import { recordError, type IterationContext, type Recorder, type Target } from './target.js';
 

@@ -10,7 +10,7 @@ import { createOpsMetrics, registerMetricsRoute } from '../../reference-auth/ops
 import { buildServer, type ReferenceAuth } from '../../reference-auth/server.js';
 import { execute } from '../app.js';
 import { defineScenario } from '../engine/scenario.js';
-import { encodeFormValue } from '../targets/form.js';
+import { encodeFormComponent } from '../../harness/auth-http/encoding.js';
 import { readAnswer } from '../targets/auth-http.js';
 
 let dir: string;
@@ -120,7 +120,7 @@ describe('the broker wire format', () => {
     ['ü', '%C3%BC'],
     ['spiffe://warren.test/ns/acme', 'spiffe%3A%2F%2Fwarren.test%2Fns%2Facme'],
   ])('encodes %s as %s', (value, encoded) => {
-    expect(encodeFormValue(value)).toBe(encoded);
+    expect(encodeFormComponent(value)).toBe(encoded);
   });
 
   it.each([

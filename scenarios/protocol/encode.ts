@@ -1,33 +1,9 @@
 /**
- * The broker's request encoding (RABBITMQ.md section 1): `key=value&…`, each value percent-encoded
- * byte by byte from UTF-8, unreserved `A-Za-z0-9._~-` kept, space sent as `+`. The same string
- * is the GET query and the POST form body.
+ * The broker's requests per path (RABBITMQ.md section 1), as ordered parameters; the byte-exact
+ * encoding itself lives in harness/auth-http/encoding.ts, shared with the load runner.
  */
+import type { FormFields } from '../../harness/auth-http/encoding.js';
 import type { BackendPath } from '../model.js';
-
-/** Ordered parameters; a key may repeat (robustness scenarios send duplicates on purpose). */
-export type Params = ReadonlyArray<readonly [string, string]>;
-
-const UNRESERVED = /[A-Za-z0-9._~-]/;
-
-/** Percent-encodes one key or value the way the broker's HTTP backend does. */
-export function encodeComponent(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    if (byte < 0x80 && UNRESERVED.test(char)) out += char;
-    else if (byte === 0x20) out += '+';
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-/** `k=v&k=v` in the given order. */
-export function encodeParams(params: Params): string {
-  return params
-    .map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`)
-    .join('&');
-}
 
 /** What a decision request carries, before encoding. */
 export type DecisionRequest =
@@ -57,7 +33,7 @@ export type DecisionRequest =
  * The parameters the broker sends for a request, in its order. EXTERNAL logins carry no
  * `password` key at all; `tags` echoes the login's tags space-joined (empty when none).
  */
-export function paramsFor(request: DecisionRequest): Params {
+export function paramsFor(request: DecisionRequest): FormFields {
   switch (request.path) {
     case 'user': {
       const params: Array<[string, string]> = [['username', request.username]];

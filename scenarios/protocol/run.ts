@@ -13,8 +13,12 @@ import type { Profile } from '../profile.js';
 import type { TranscriptEntry } from '../results.js';
 import { MissingVariable, fill } from '../template.js';
 import type { BackendClient, Exchange } from './client.js';
-import { encodeComponent, encodeParams, paramsFor } from './encode.js';
-import type { DecisionRequest, Params } from './encode.js';
+import {
+  encodeForm,
+  encodeFormComponent,
+  type FormFields,
+} from '../../harness/auth-http/encoding.js';
+import { paramsFor, type DecisionRequest } from './encode.js';
 import { judgeReply } from './reply.js';
 import type { ReplyVerdict } from './reply.js';
 
@@ -213,12 +217,12 @@ async function decide(
   return { entry: entryFor(state, exchange, verdict, comparison) };
 }
 
-async function send(state: RunState, path: BackendPath, params: Params): Promise<Exchange> {
+async function send(state: RunState, path: BackendPath, params: FormFields): Promise<Exchange> {
   const target = state.context.profile.backend.paths[path];
   const exchange = await state.context.client.send(
     state.context.method,
     target,
-    encodeParams(params),
+    encodeForm(params),
   );
   state.context.recordLatency(exchange.latencyMs);
   state.last = exchange;
@@ -302,7 +306,7 @@ export function redact(state: Pick<RunState, 'secrets'>, text: string): string {
   for (const secret of state.secrets) {
     if (secret.length < 4) continue;
     const handle = `<redacted ${secretHandle(secret)}>`;
-    out = out.split(encodeComponent(secret)).join(handle).split(secret).join(handle);
+    out = out.split(encodeFormComponent(secret)).join(handle).split(secret).join(handle);
   }
   return out;
 }
@@ -318,7 +322,7 @@ async function runRawRequest(state: RunState, step: Step): Promise<StepReport> {
   if (raw.withToken === true && state.identity.password !== undefined) {
     params.push(['password', state.identity.password]);
   }
-  const encoded = raw.raw ?? encodeParams(params);
+  const encoded = raw.raw ?? encodeForm(params);
   const exchange = await state.context.client.send(
     state.context.method,
     target,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { encodeComponent, encodeParams, paramsFor } from '../protocol/encode.js';
+import { encodeForm, encodeFormComponent } from '../../harness/auth-http/encoding.js';
+import { paramsFor } from '../protocol/encode.js';
 import { judgeReply, readAsBroker } from '../protocol/reply.js';
 import { compare } from '../protocol/run.js';
 import type { BackendPath } from '../model.js';
@@ -16,7 +17,7 @@ describe('the broker encoding', () => {
     ['*#', '%2A%23'],
     ['\n', '%0A'],
   ])('encodes %j as %s', (value, encoded) => {
-    expect(encodeComponent(value)).toBe(encoded);
+    expect(encodeFormComponent(value)).toBe(encoded);
   });
 
   it('sends EXTERNAL logins without a password key at all', () => {
@@ -25,7 +26,7 @@ describe('the broker encoding', () => {
   });
 
   it('echoes the login tags space-joined and names the topic variable map', () => {
-    const encoded = encodeParams(
+    const encoded = encodeForm(
       paramsFor({
         path: 'topic',
         username: 'u',
