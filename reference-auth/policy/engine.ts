@@ -148,11 +148,14 @@ export class Policy {
 
   /** Binding for a static user whose password was already verified. */
   bindStatic(user: StaticUserSpec): Binding {
-    const vars = { tenant: user.tenant, username: user.username };
+    // No tenant: the empty name is in no tenant list, matches no kill switch and voids every
+    // {tenant} pattern, so such a user gets its class's tags and nothing else.
+    const tenant = user.tenant ?? '';
+    const vars = { tenant, username: user.username };
     return {
       kind: 'static',
       identity: user.username,
-      tenant: user.tenant,
+      tenant,
       className: user.class,
       vars,
     };

@@ -203,7 +203,7 @@ function checkStaticUsers(policy: PolicyDocument): Problem | undefined {
     seen.add(user.username);
     if (!(user.class in policy.classes))
       return { path: [...at, 'class'], message: `unknown class "${user.class}"` };
-    if (!policy.tenants.includes(user.tenant))
+    if (user.tenant !== undefined && !policy.tenants.includes(user.tenant))
       return { path: [...at, 'tenant'], message: `unknown tenant "${user.tenant}"` };
   }
   return undefined;

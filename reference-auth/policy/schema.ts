@@ -63,7 +63,11 @@ const staticUser = z.strictObject({
   username: name,
   /** `scrypt$N$r$p$<salt base64>$<hash base64>` (see identity/static-users.ts). */
   passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/),
-  tenant: name,
+  /**
+   * The tenant whose vhost confines the user. Omitted: an operator account of no tenant (e.g.
+   * the eviction operator): it reaches no vhost and no tenant kill switch covers it.
+   */
+  tenant: name.optional(),
   class: name,
 });
 
