@@ -47,14 +47,7 @@ export function renderRabbitmqConf({ options, ports, paths }: ConfigInput): stri
     ...certLoginLines(options),
     '',
     ...backendChainLines(options),
-    `auth_http.http_method = ${options.httpMethod}`,
-    `auth_http.user_path = ${options.backendUrl}${options.backendPaths.user}`,
-    `auth_http.vhost_path = ${options.backendUrl}${options.backendPaths.vhost}`,
-    `auth_http.resource_path = ${options.backendUrl}${options.backendPaths.resource}`,
-    `auth_http.topic_path = ${options.backendUrl}${options.backendPaths.topic}`,
-    '# RabbitMQ waits 15000 ms by default: a hung backend would look like a slow login.',
-    `auth_http.request_timeout = ${options.authTimeoutMs}`,
-    `auth_http.connection_timeout = ${options.authTimeoutMs}`,
+    ...httpBackendLines(options),
     '',
     'management.tcp.ip = 127.0.0.1',
     `management.tcp.port = ${ports.management}`,
@@ -92,7 +85,28 @@ function certLoginLines(options: ResolvedBrokerOptions): string[] {
   ];
 }
 
+function httpBackendLines(options: ResolvedBrokerOptions): string[] {
+  // Not in the chain: no auth_http keys either, so the file cannot suggest an HTTP service is asked.
+  if (options.authBackend === 'internal') return [];
+  return [
+    `auth_http.http_method = ${options.httpMethod}`,
+    `auth_http.user_path = ${options.backendUrl}${options.backendPaths.user}`,
+    `auth_http.vhost_path = ${options.backendUrl}${options.backendPaths.vhost}`,
+    `auth_http.resource_path = ${options.backendUrl}${options.backendPaths.resource}`,
+    `auth_http.topic_path = ${options.backendUrl}${options.backendPaths.topic}`,
+    '# RabbitMQ waits 15000 ms by default: a hung backend would look like a slow login.',
+    `auth_http.request_timeout = ${options.authTimeoutMs}`,
+    `auth_http.connection_timeout = ${options.authTimeoutMs}`,
+  ];
+}
+
 function backendChainLines(options: ResolvedBrokerOptions): string[] {
+  if (options.authBackend === 'internal') {
+    return [
+      '# Internal database alone (authBackend internal): the no-HTTP baseline of load comparisons.',
+      'auth_backends.1 = internal',
+    ];
+  }
   const lines: string[] = [];
   if (options.cache) {
     lines.push(

@@ -7,6 +7,14 @@ import { isBrokerVersion } from './versions.js';
 /** Where the EXTERNAL username comes from in the client certificate (`ssl_cert_login_from`). */
 export type CertLoginFrom = 'distinguished_name' | 'common_name' | 'uri_san';
 
+/**
+ * Which backend decides logins and permissions. `'http'`: the auth service (optionally behind
+ * `cache`, optionally followed by `internal` with `fallbackInternal`). `'internal'`: the
+ * broker's own user database alone, no HTTP call at all: the baseline a storm's other auth
+ * paths are compared with.
+ */
+export type AuthBackendChoice = 'http' | 'internal';
+
 /** HTTP method the broker's auth backend uses (`auth_http.http_method`). */
 export type BackendHttpMethod = 'post' | 'get';
 
@@ -26,7 +34,10 @@ export interface CacheOptions {
   cacheRefusals?: boolean;
 }
 
-/** A user of the broker's own `internal` database (only consulted with `fallbackInternal`). */
+/**
+ * A user of the broker's own `internal` database (consulted only with `fallbackInternal` or
+ * `authBackend: 'internal'`).
+ */
 export interface InternalUser {
   username: string;
   /** Stored only as RabbitMQ's salted SHA-256 hash in definitions.json (0600), never in clear. */
@@ -46,6 +57,13 @@ export interface BrokerOptions {
    * ports and folders. Lower-case letters, digits and `-`; default `v3-10` / `v4-0`.
    */
   instance?: string;
+  /**
+   * `'http'` (default): the HTTP auth backend decides. `'internal'`: only the broker's internal
+   * database decides (`auth_backends.1 = internal`, no HTTP backend in the chain): users come from
+   * `internalUsers` or `rabbitmqctl add_user` / `import_definitions`. Not combinable with `cache`
+   * or `fallbackInternal`, which are about the HTTP chain.
+   */
+  authBackend?: AuthBackendChoice;
   /** Base URL of the HTTP auth backend; default `http://127.0.0.1:8600` (reference-auth). */
   backendUrl?: string;
   /** Paths under `backendUrl`; default `/auth/user`, `/auth/vhost`, `/auth/resource`, `/auth/topic`. */
@@ -62,7 +80,10 @@ export interface BrokerOptions {
   authTimeoutMs?: number;
   /** Append the `internal` backend after http/cache (a fail-open chain, for probes); default false. */
   fallbackInternal?: boolean;
-  /** Users created in the internal database at boot; they matter only with `fallbackInternal`. */
+  /**
+   * Users created in the internal database at boot; they matter only with `fallbackInternal` or
+   * `authBackend: 'internal'`.
+   */
   internalUsers?: InternalUser[];
   /** Virtual hosts created at boot; default `/`, `acme`, `globex`. */
   vhosts?: string[];
@@ -76,6 +97,12 @@ export interface BrokerOptions {
 export interface ResolvedBrokerOptions {
   version: BrokerVersion;
   instance: string;
+  /**
+   * Present, as 'internal', only when the internal database alone decides; absent means the
+   * HTTP chain. Absent rather than 'http' so that state records written before the option
+   * existed still equal a fresh resolution and running brokers are reused, not refused.
+   */
+  authBackend?: 'internal';
   backendUrl: string;
   backendPaths: BackendPaths;
   httpMethod: BackendHttpMethod;
@@ -108,6 +135,7 @@ export const brokerDefaults = Object.freeze({
 });
 
 const certLoginSources: readonly CertLoginFrom[] = ['distinguished_name', 'common_name', 'uri_san'];
+const authBackendChoices: readonly AuthBackendChoice[] = ['http', 'internal'];
 const instancePattern = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** The default instance name of a version: `v3-10`, `v4-0`. */
@@ -127,6 +155,9 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
   const resolved: ResolvedBrokerOptions = {
     version: options.version,
     instance,
+    ...(checkOneOf('authBackend', options.authBackend ?? 'http', authBackendChoices) === 'internal'
+      ? { authBackend: 'internal' as const }
+      : {}),
     backendUrl: checkBackendUrl(options.backendUrl ?? brokerDefaults.backendUrl),
     backendPaths: { ...brokerDefaults.backendPaths, ...options.backendPaths },
     httpMethod: checkOneOf('httpMethod', options.httpMethod ?? brokerDefaults.httpMethod, [
@@ -158,7 +189,26 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBrokerOpti
   for (const [key, path] of Object.entries(resolved.backendPaths)) {
     if (!path.startsWith('/')) throw badOption(`backendPaths.${key}`, 'must start with "/"');
   }
+  checkInternalOnly(resolved);
   return Object.freeze(resolved);
+}
+
+// cache and the internal fallback shape the HTTP chain; with internal alone they would either be
+// ignored silently or build a different chain than the caller asked for.
+function checkInternalOnly(resolved: ResolvedBrokerOptions): void {
+  if (resolved.authBackend !== 'internal') return;
+  if (resolved.cache) {
+    throw badOption(
+      'cache',
+      "applies to the HTTP backend; leave it off with authBackend 'internal'",
+    );
+  }
+  if (resolved.fallbackInternal) {
+    throw badOption(
+      'fallbackInternal',
+      "chains internal after http; authBackend 'internal' already uses internal alone",
+    );
+  }
 }
 
 function resolveCache(cache: BrokerOptions['cache']): Required<CacheOptions> | undefined {
