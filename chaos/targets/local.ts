@@ -3,16 +3,18 @@
  * loopback ports of their own, so a drill never touches anyone else's broker or service:
  *
  *   test IdP (harness/idp, ephemeral port)
- *   reference-auth (a child process the drill controls: kill, SIGSTOP, restart)
- *   fault proxy `auth` in front of it (HTTP mode)
+ *   fault proxy `auth` in front of reference-auth (HTTP mode)
  *   RabbitMQ (harness/broker, instance `chaos-3-10` or `chaos-4-0`) whose HTTP backend is the proxy
+ *   reference-auth (a child process the drill controls: kill, SIGSTOP, restart), started last so
+ *   it knows the broker's management URL: it evicts expired, revoked and killed logins there
+ *   as the run's own eviction operator (reference-auth/ops/eviction-operator.ts)
  *
  * Operations offered to drills: auth.stop, auth.pause, auth.restore, auth.admin (the admin API
  * with the run's own token), broker.restart, amqp.attempt, amqp.open, idp.rotate, idp.retire,
  * idp.jwks-mode.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -28,6 +30,12 @@ import {
 } from '../../harness/broker/index.js';
 import type { BrokerVersion, RunningBroker } from '../../harness/broker/index.js';
 import { startIdp, type JwksMode, type RunningIdp } from '../../harness/idp/index.js';
+import {
+  createEvictionOperator,
+  withEvictionOperator,
+  type EvictionOperatorCredentials,
+} from '../../reference-auth/ops/eviction-operator.js';
+import { demoPolicyPath } from '../../reference-auth/policy/load.js';
 import { repoRoot, stateDir } from '../../lib/paths.js';
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
 
@@ -61,6 +69,12 @@ export interface LocalTargetOptions {
   fallbackInternal?: boolean;
   /** JWT clock tolerance of the reference service; default 1 s (the service's own: 30 s). */
   clockSkewSeconds?: number;
+  /**
+   * Give reference-auth the broker's management URL and a per-run eviction operator, so it
+   * closes expired, revoked and killed logins' connections. Default true; false reproduces the
+   * gap (RABBITMQ.md section 3): open sessions outlive their tokens.
+   */
+  eviction?: boolean;
 }
 
 /** Capabilities the local target offers. */
@@ -125,6 +139,10 @@ interface LocalParts {
   broker?: RunningBroker;
   amqp?: AmqpSessions;
   authPort: number;
+  /** The run's eviction operator (random password, in reference-auth's environment only). */
+  operator?: EvictionOperatorCredentials;
+  /** Policy copy with the operator's scrypt hash (stateDir('chaos', 'reference-auth')). */
+  policyFile?: string;
   /** During an overlapped rotation: the previous key, still signing while the new one is announced. */
   signingKid?: string;
   adminUrl: string;
@@ -149,7 +167,11 @@ async function startLocal(
     parts.ca = await openCa({ dir: stateDir('chaos', 'ca') });
     parts.internalUsers = options.fallbackInternal === true;
     signal.throwIfAborted();
-    parts.auth = await startAuth(parts, options);
+    // The broker first (it asks nothing of the backend while booting), so reference-auth can be
+    // given the management URL at start.
+    const [authPort, adminPort] = [await freePort(), await freePort()];
+    parts.authPort = authPort;
+    parts.adminUrl = `http://127.0.0.1:${adminPort}`;
     parts.proxy = await FaultProxy.start({
       mode: 'http',
       upstream: { host: '127.0.0.1', port: parts.authPort },
@@ -157,6 +179,9 @@ async function startLocal(
     signal.throwIfAborted();
     parts.broker = await startBroker(brokerOptions(parts, options), { ca: parts.ca });
     const broker = parts.broker;
+    signal.throwIfAborted();
+    if (options.eviction ?? true) await prepareEvictionOperator(parts, options);
+    parts.auth = await startAuth(parts, options, adminPort);
     parts.amqp = new AmqpSessions(
       () => broker.endpoints.amqpUrl,
       withCertificates(
@@ -178,6 +203,7 @@ async function startLocal(
       adminUrl: parts.adminUrl,
       idpUrl: parts.idp.issuer,
       authTimeoutMs: options.authTimeoutMs ?? 2000,
+      eviction: parts.operator ? 'on' : 'off',
     },
     capabilities: new Set(capabilitiesOf(options)),
     operations: operationsOf(parts, options),
@@ -190,10 +216,39 @@ async function startLocal(
   };
 }
 
-async function startAuth(parts: LocalParts, options: LocalTargetOptions): Promise<ManagedProcess> {
-  const [authPort, adminPort] = [await freePort(), await freePort()];
-  parts.authPort = authPort;
-  parts.adminUrl = `http://127.0.0.1:${adminPort}`;
+/**
+ * A fresh eviction operator for this run: random password, its scrypt hash in a policy copy
+ * (mode 0600) under stateDir. The password exists only in memory and in the child's environment,
+ * so it works nowhere but this run's reference-auth.
+ */
+async function prepareEvictionOperator(
+  parts: LocalParts,
+  options: LocalTargetOptions,
+): Promise<void> {
+  parts.operator = await createEvictionOperator();
+  const dir = stateDir('chaos', 'reference-auth');
+  await mkdir(dir, { recursive: true });
+  parts.policyFile = join(dir, `policy-${instanceOf(options)}.yaml`);
+  const policy = withEvictionOperator(await readFile(demoPolicyPath, 'utf8'), parts.operator);
+  await writeFile(parts.policyFile, policy, { mode: 0o600 });
+}
+
+/** reference-auth's management settings: the drill broker's API and the run's operator. */
+function managementEnv(parts: LocalParts): Record<string, string> {
+  if (!parts.operator || !parts.broker) return {};
+  return {
+    WARREN_AUTH_MANAGEMENT_URL: parts.broker.endpoints.managementUrl,
+    WARREN_AUTH_MANAGEMENT_USERNAME: parts.operator.username,
+    WARREN_AUTH_MANAGEMENT_PASSWORD: parts.operator.password,
+  };
+}
+
+async function startAuth(
+  parts: LocalParts,
+  options: LocalTargetOptions,
+  adminPort: number,
+): Promise<ManagedProcess> {
+  const authPort = parts.authPort;
   const idp = parts.idp as RunningIdp;
   const auth = new ManagedProcess('reference-auth', {
     command: [
@@ -203,10 +258,12 @@ async function startAuth(parts: LocalParts, options: LocalTargetOptions): Promis
       join(repoRoot, 'scripts', 'reference-auth.ts'),
       '--listen',
       `127.0.0.1:${authPort}`,
+      ...(parts.policyFile ? ['--config', parts.policyFile] : []),
     ],
     cwd: repoRoot,
     // Configuration by environment (reference-auth/config.ts): this run's IdP, admin port and
-    // token. The token never appears in argv (visible in ps) nor in the journal.
+    // token, management API and operator. Secrets never appear in argv (visible in ps) nor in
+    // the journal.
     env: {
       WARREN_AUTH_JWT_ISSUERS: idp.issuer,
       WARREN_AUTH_JWT_JWKS_URL: idp.jwksUrl,
@@ -214,6 +271,7 @@ async function startAuth(parts: LocalParts, options: LocalTargetOptions): Promis
       WARREN_AUTH_ADMIN_PORT: String(adminPort),
       WARREN_AUTH_ADMIN_TOKEN: parts.adminToken,
       WARREN_AUTH_WATCH_POLICY: 'false',
+      ...managementEnv(parts),
     },
     ready: { tcp: { host: '127.0.0.1', port: authPort } },
     readyTimeoutMs: 30_000,
@@ -263,6 +321,7 @@ function operationsOf(
       return { state: auth.state, pid: auth.pid ?? null, restarts: auth.restarts };
     },
     'auth.admin': (args, signal) => adminRequest(parts, args, signal),
+    'auth.evictions': async () => evictionsLogged(auth),
     'broker.restart': async () => {
       const started = performance.now();
       await stopBroker(instanceOf(options));
@@ -314,8 +373,9 @@ function operationsOf(
       await refreshBrokerCrls(parts.broker as RunningBroker, parts.ca as CertificateAuthority);
       return { revoked: name };
     },
-    'ca.reissue': async (args) => {
+    'ca.reissue': async (args, signal) => {
       const principal = String(args['principal'] ?? '');
+      await restoreCertificateIdentity(parts, principal, signal);
       parts.certs.delete(principal);
       await issueCertificate(parts, principal);
       return { reissued: certName(principal).name };
@@ -344,23 +404,18 @@ function operationsOf(
       await reloadBrokerTls(parts);
       return { retired: parts.previousGeneration ?? null, active: ca.activeGeneration };
     },
-    // Forced close of the holder's connections. TODO(no management credentials in the local
-    // target): through rabbitmqctl, where a deployment would use DELETE
-    // /api/connections/username/{user} on the management API.
-    'broker.evict': async (args) => {
+    // Forced close of the holder's connections, as a deployment does it: the certificate
+    // identity is revoked in reference-auth (admin API), which denies its checks and closes its
+    // connections through the management API (DELETE /api/connections/username/{user}). With
+    // `eviction: false` nothing closes them: the drill shows the gap.
+    'broker.evict': async (args, signal) => {
       const { username } = certName(String(args['principal'] ?? ''));
-      const broker = parts.broker as RunningBroker;
-      const result = await runCtl(broker.node, [
-        'close_all_user_connections',
-        username,
-        'chaos: certificate revoked',
-      ]);
-      if (result.code !== 0)
-        throw new WarrenError(
-          ErrorCode.Broker,
-          `close_all_user_connections failed (${result.code})`,
-        );
-      return { evicted: username };
+      await adminRequest(
+        parts,
+        { method: 'POST', path: '/revocations', body: { kind: 'certificate', identity: username } },
+        signal,
+      );
+      return { evicted: username, by: parts.operator ? 'reference-auth' : 'none (eviction off)' };
     },
   };
 }
@@ -476,6 +531,46 @@ async function adminRequest(
       `auth.admin ${method} ${path}: ${response.status} ${text.slice(0, 200)}`,
     );
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/**
+ * The evictions reference-auth logged (its info lines, at most the last 400 of the child's
+ * output): username, trigger, status and the management API's request time.
+ */
+function evictionsLogged(auth: ManagedProcess): { evictions: Record<string, unknown>[] } {
+  const evictions: Record<string, unknown>[] = [];
+  for (const line of auth.recentLines(400)) {
+    if (!line.includes('"eviction"')) continue;
+    try {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      const { eviction, username, status, durationMs, lagMs, msg } = record;
+      evictions.push({ eviction, username, status, durationMs, lagMs, msg });
+    } catch {
+      // Not a JSON log line (pretty-printed or torn): nothing to report from it.
+    }
+  }
+  return { evictions };
+}
+
+/** Lifts a `broker.evict` revocation of the principal's identity, if there is one. */
+async function restoreCertificateIdentity(
+  parts: LocalParts,
+  principal: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const { username } = certName(principal);
+  const response = await fetch(`${parts.adminUrl}/revocations/restore`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${parts.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'certificate', identity: username }),
+    signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
+  });
+  await response.body?.cancel();
+  if (response.status !== 204 && response.status !== 404)
+    throw new WarrenError(
+      ErrorCode.ProcessFailed,
+      `auth.admin POST /revocations/restore: ${response.status}`,
+    );
 }
 
 /** Releases every kill-switch rule (a rollback cannot know the ids the method created). */
