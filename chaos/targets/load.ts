@@ -24,6 +24,8 @@ const LocalTargetSchema = z.strictObject({
   cache: z.boolean().optional(),
   authTimeoutMs: z.number().int().positive().optional(),
   fallbackInternal: z.boolean().optional(),
+  /** false: reference-auth gets no management credentials (shows the never-expiring session). */
+  eviction: z.boolean().optional(),
 });
 
 const TargetFileSchema = z.looseObject({
@@ -65,6 +67,7 @@ export async function loadTarget(file: string): Promise<Target> {
         cache: file.cache,
         authTimeoutMs: file.authTimeoutMs,
         fallbackInternal: file.fallbackInternal,
+        eviction: file.eviction,
       });
     }
     case 'staging':
