@@ -92,6 +92,11 @@ export interface ExecuteOptions {
   metricsUrl?: string;
   /** Keys and issuer for minted tokens; default the shared test IdP. */
   idp?: IdpSettings;
+  /**
+   * Credentials made by the caller instead of minted tokens (e.g. per-run passwords of users
+   * created in the broker's internal database); default: minted from `idp`. Never written.
+   */
+  secrets?: TargetSecrets;
 }
 
 export interface Outcome {
@@ -122,7 +127,7 @@ export function judge(
 export async function execute(scenario: Scenario, options: ExecuteOptions = {}): Promise<Outcome> {
   await probeTarget(scenario.target.url);
   const runOptions: Parameters<typeof runScenario>[1] = {
-    secrets: prepareSecrets(scenario, options.idp),
+    secrets: options.secrets ?? prepareSecrets(scenario, options.idp),
   };
   if (options.workers !== undefined) runOptions.workers = options.workers;
   if (options.onProgress) runOptions.onProgress = options.onProgress;
