@@ -17,7 +17,7 @@ import { defineScenario, loadScenarioFile, type Scenario } from './engine/scenar
 import { compareRows, formatComparison } from './report/compare.js';
 import { formatSummary, summarise, type Summary } from './report/summary.js';
 import { writeReports } from './report/write.js';
-import { builtinScenario } from './builtin/index.js';
+import { prepareBuiltinScenario } from './builtin/index.js';
 import { scrape, serverSideView, type ServerSideView } from './report/server-side.js';
 import { mintLoadTokens, type MintSettings } from './targets/credentials.js';
 import type { TargetSecrets } from './targets/spec.js';
@@ -29,7 +29,7 @@ export async function resolveScenario(
 ): Promise<Scenario> {
   const extension = extname(nameOrPath);
   let scenario: Scenario;
-  if (extension === '') scenario = builtinScenario(nameOrPath);
+  if (extension === '') scenario = await prepareBuiltinScenario(nameOrPath);
   else if (extension === '.ts' || extension === '.js') {
     const module = (await import(pathToFileURL(resolve(nameOrPath)).href)) as { default?: unknown };
     scenario = defineScenario(module.default, nameOrPath);

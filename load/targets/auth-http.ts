@@ -30,7 +30,7 @@ export function loadUsername(
 }
 
 /** SPIFFE service names of the demo policy's certificate identities, per workload class. */
-const certificateServices = {
+export const certificateServices = {
   producer: 'invoice-producer',
   consumer: 'invoice-consumer',
   admin: 'tenant-admin',
