@@ -58,7 +58,7 @@ export async function startBroker(
   }
   // Leftovers of a crashed or half-started node: stop what still runs, then start afresh.
   if (existing) await stopBroker(resolved.instance);
-  const configured = await configureBroker(resolved, context);
+  const configured = await configureBroker(options, context);
   return launchBroker(configured);
 }
 

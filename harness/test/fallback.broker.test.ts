@@ -15,6 +15,8 @@ const admin = { username: 'warren-admin', password: 'fallback-only-secret' };
 // that a Warren-only internal admin reaches the management API while the HTTP backend denies.
 describe.each(versions)('RabbitMQ %s with the internal backend chained after http', (version) => {
   const instance = `fallback-${version.replace('.', '-')}`;
+  // An explicit port override, outside every slot's range: startBroker must keep it.
+  const managementPort = version === '3.10' ? 15790 : 15791;
   let backend: Recorder;
   let broker: RunningBroker;
 
@@ -28,6 +30,7 @@ describe.each(versions)('RabbitMQ %s with the internal backend chained after htt
         backendUrl: backend.url,
         fallbackInternal: true,
         internalUsers: [{ ...admin, tags: ['administrator'], vhosts: ['/'] }],
+        ports: { management: managementPort },
       },
       { ca },
     );
@@ -57,6 +60,10 @@ describe.each(versions)('RabbitMQ %s with the internal backend chained after htt
     });
 
     expect(outcome.kind).toBe('refused');
+  });
+
+  it('listens on the management port it was given', () => {
+    expect(broker.endpoints.managementUrl).toBe(`http://127.0.0.1:${managementPort}`);
   });
 
   it('serves the management API to the internal administrator only', async () => {
