@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { backendPathsSchema, defaultBackendPaths } from '../harness/auth-http/paths.js';
 import { SAFE_TAGS } from './model.js';
 
 const tags = z.array(z.enum(SAFE_TAGS)).default([]);
@@ -31,31 +32,12 @@ export const profileSchema = z.strictObject({
   backend: z
     .strictObject({
       /** Decision paths, appended to the backend URL; default /auth/<path>. */
-      paths: z
-        .strictObject({
-          user: z.string().default('/auth/user'),
-          vhost: z.string().default('/auth/vhost'),
-          resource: z.string().default('/auth/resource'),
-          topic: z.string().default('/auth/topic'),
-        })
-        .default({
-          user: '/auth/user',
-          vhost: '/auth/vhost',
-          resource: '/auth/resource',
-          topic: '/auth/topic',
-        }),
+      paths: backendPathsSchema,
       /** Liveness and readiness paths, when the backend offers them. */
       health: z.string().optional(),
       ready: z.string().optional(),
     })
-    .default({
-      paths: {
-        user: '/auth/user',
-        vhost: '/auth/vhost',
-        resource: '/auth/resource',
-        topic: '/auth/topic',
-      },
-    }),
+    .default({ paths: { ...defaultBackendPaths } }),
   token: z
     .strictObject({
       /** Audience the backend expects; default `rabbitmq`. */

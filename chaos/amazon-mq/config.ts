@@ -9,6 +9,7 @@
  * documentation for your engine version before applying to a real broker.
  */
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
+import { defaultBackendPaths } from '../../harness/auth-http/paths.js';
 
 export interface AmazonMqConfigOptions {
   /** Base URL of the auth service (https, reachable from the broker: AWS requires public). */
@@ -46,13 +47,7 @@ const rolePattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 export function generateAmazonMqConfig(options: AmazonMqConfigOptions): string {
   const authUrl = checkAuthUrl(options.authUrl);
   checkArns(options.arns);
-  const paths = {
-    user: '/auth/user',
-    vhost: '/auth/vhost',
-    resource: '/auth/resource',
-    topic: '/auth/topic',
-    ...options.paths,
-  };
+  const paths = { ...defaultBackendPaths, ...options.paths };
   const timeoutMs = options.authTimeoutMs ?? 15_000;
   const cacheTtlMs = options.cacheTtlMs ?? 15_000;
   const lines = [

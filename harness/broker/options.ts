@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { ErrorCode, WarrenError } from '../../lib/errors.js';
+import { defaultBackendPaths } from '../auth-http/paths.js';
 import type { BrokerPorts, BrokerVersion } from './versions.js';
 import { isBrokerVersion } from './versions.js';
 
@@ -120,12 +121,7 @@ export interface ResolvedBrokerOptions {
 /** Defaults, with units, in one place. */
 export const brokerDefaults = Object.freeze({
   backendUrl: 'http://127.0.0.1:8600',
-  backendPaths: Object.freeze({
-    user: '/auth/user',
-    vhost: '/auth/vhost',
-    resource: '/auth/resource',
-    topic: '/auth/topic',
-  }),
+  backendPaths: defaultBackendPaths,
   httpMethod: 'post' as BackendHttpMethod,
   cacheTtlMs: 15_000,
   certLoginFrom: 'distinguished_name' as CertLoginFrom,

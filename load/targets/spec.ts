@@ -4,6 +4,7 @@
  * Secrets (tokens) never appear in a spec; the run passes them to workers separately.
  */
 import { z } from 'zod';
+import { backendPathsSchema } from '../../harness/auth-http/paths.js';
 
 const url = z.string().regex(/^https?:\/\/[^/]+/, 'an http:// or https:// URL');
 
@@ -42,19 +43,7 @@ export const authHttpTargetSchema = z.object({
   /** Default GET, the broker's default (`auth_http.http_method`). */
   method: z.enum(['GET', 'POST']).default('GET'),
   /** Request paths under `url`. */
-  paths: z
-    .object({
-      user: z.string().default('/auth/user'),
-      vhost: z.string().default('/auth/vhost'),
-      resource: z.string().default('/auth/resource'),
-      topic: z.string().default('/auth/topic'),
-    })
-    .default({
-      user: '/auth/user',
-      vhost: '/auth/vhost',
-      resource: '/auth/resource',
-      topic: '/auth/topic',
-    }),
+  paths: backendPathsSchema,
   /** PLAIN sends a JWT as the password; EXTERNAL sends only the certificate username. */
   mechanism: z.enum(['PLAIN', 'EXTERNAL']).default('PLAIN'),
   tenant: z.string().default('acme'),
