@@ -3,26 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, isWarrenError } from '../../lib/errors.js';
 import type { BrokerOptions } from '../broker/index.js';
 import { portsForSlot, resolveBrokerOptions } from '../broker/index.js';
-import {
-  hashInternalPassword,
-  renderAdvancedConfig,
-  renderDefinitions,
-  renderRabbitmqConf,
-} from '../broker/config-files.js';
-
-const paths = {
-  caBundle: '/b/tls/ca-bundle.pem',
-  serverChain: '/b/tls/server-chain.pem',
-  serverKey: '/b/tls/server-key.pem',
-  crlDir: '/b/crl',
-  definitions: '/b/definitions.json',
-};
-
-function render(options: BrokerOptions) {
-  const resolved = resolveBrokerOptions(options);
-  const input = { options: resolved, ports: portsForSlot(resolved.version, 0), paths };
-  return { conf: renderRabbitmqConf(input), advanced: renderAdvancedConfig(input) };
-}
+import { hashInternalPassword, renderDefinitions } from '../broker/config-files.js';
+import { renderBrokerConfig } from './config-fixture.js';
 
 describe('broker options', () => {
   it('fill in the documented defaults', () => {
@@ -81,7 +63,7 @@ describe('broker options', () => {
 
 describe('the generated rabbitmq.conf', () => {
   it('points the HTTP backend at the four paths with short timeouts', () => {
-    const { conf } = render({ version: '3.10', backendUrl: 'http://127.0.0.1:9000/' });
+    const { conf } = renderBrokerConfig({ version: '3.10', backendUrl: 'http://127.0.0.1:9000/' });
 
     expect(conf).toContain('auth_backends.1 = http\n');
     expect(conf).toContain('auth_http.http_method = post\n');
@@ -93,7 +75,7 @@ describe('the generated rabbitmq.conf', () => {
   });
 
   it('listens on loopback only and offers EXTERNAL and PLAIN', () => {
-    const { conf } = render({ version: '4.0' });
+    const { conf } = renderBrokerConfig({ version: '4.0' });
 
     expect(conf).toContain('listeners.tcp.default = 127.0.0.1:5740\n');
     expect(conf).toContain('listeners.ssl.default = 127.0.0.1:5741\n');
@@ -115,13 +97,13 @@ describe('the generated rabbitmq.conf', () => {
       ],
     },
   ] as const)('takes the EXTERNAL username from $from', ({ from, lines }) => {
-    const { conf } = render({ version: '3.10', certLoginFrom: from });
+    const { conf } = renderBrokerConfig({ version: '3.10', certLoginFrom: from });
 
     for (const line of lines) expect(conf).toContain(`${line}\n`);
   });
 
   it('chains cache before http, and internal last only when asked', () => {
-    const { conf } = render({
+    const { conf } = renderBrokerConfig({
       version: '3.10',
       cache: { ttlMs: 5000 },
       fallbackInternal: true,
@@ -139,7 +121,7 @@ describe('the generated rabbitmq.conf', () => {
 
 describe('the generated advanced.config', () => {
   it('requires a client certificate, allows TLS 1.2 and 1.3 only and checks CRLs', () => {
-    const { advanced } = render({ version: '3.10' });
+    const { advanced } = renderBrokerConfig({ version: '3.10' });
 
     expect(advanced).toContain('{verify, verify_peer}');
     expect(advanced).toContain('{fail_if_no_peer_cert, true}');
@@ -149,7 +131,7 @@ describe('the generated advanced.config', () => {
   });
 
   it('leaves CRL checking out when it is turned off', () => {
-    const { advanced } = render({ version: '4.0', crlCheck: false });
+    const { advanced } = renderBrokerConfig({ version: '4.0', crlCheck: false });
 
     expect(advanced).not.toContain('crl_check');
     expect(advanced).toContain('{fail_if_no_peer_cert, true}');

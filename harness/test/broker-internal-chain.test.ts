@@ -2,23 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, isWarrenError } from '../../lib/errors.js';
 import type { BrokerOptions } from '../broker/index.js';
-import { portsForSlot, resolveBrokerOptions } from '../broker/index.js';
-import { renderAdvancedConfig, renderRabbitmqConf } from '../broker/config-files.js';
+import { resolveBrokerOptions } from '../broker/index.js';
 import { redactOptions } from '../broker/options.js';
-
-const paths = {
-  caBundle: '/b/tls/ca-bundle.pem',
-  serverChain: '/b/tls/server-chain.pem',
-  serverKey: '/b/tls/server-key.pem',
-  crlDir: '/b/crl',
-  definitions: '/b/definitions.json',
-};
-
-function render(options: BrokerOptions) {
-  const resolved = resolveBrokerOptions(options);
-  const input = { options: resolved, ports: portsForSlot(resolved.version, 0), paths };
-  return { conf: renderRabbitmqConf(input), advanced: renderAdvancedConfig(input) };
-}
+import { renderBrokerConfig } from './config-fixture.js';
 
 function authLines(conf: string): string[] {
   return conf.split('\n').filter((line) => /^auth_(backends|http|cache)\./.test(line));
@@ -28,15 +14,15 @@ describe('the internal-only auth chain (authBackend: internal)', () => {
   it.each(['3.10', '4.0'] as const)(
     'lets the internal database alone decide on %s, with no HTTP key left in the file',
     (version) => {
-      const { conf } = render({ version, authBackend: 'internal' });
+      const { conf } = renderBrokerConfig({ version, authBackend: 'internal' });
 
       expect(authLines(conf)).toEqual(['auth_backends.1 = internal']);
     },
   );
 
   it('keeps the listeners, mechanisms and mutual TLS of the default chain', () => {
-    const internal = render({ version: '3.10', authBackend: 'internal' });
-    const http = render({ version: '3.10' });
+    const internal = renderBrokerConfig({ version: '3.10', authBackend: 'internal' });
+    const http = renderBrokerConfig({ version: '3.10' });
 
     const withoutAuth = (conf: string) =>
       conf.split('\n').filter((line) => !/^(auth_|#)/.test(line));
@@ -49,7 +35,9 @@ describe('the internal-only auth chain (authBackend: internal)', () => {
     const resolved = resolveBrokerOptions({ version: '4.0' });
     const explicit = resolveBrokerOptions({ version: '4.0', authBackend: 'http' });
 
-    expect(authLines(render({ version: '4.0' }).conf)[0]).toBe('auth_backends.1 = http');
+    expect(authLines(renderBrokerConfig({ version: '4.0' }).conf)[0]).toBe(
+      'auth_backends.1 = http',
+    );
     // state.json of brokers started before the option existed must still match a fresh start.
     expect('authBackend' in redactOptions(resolved)).toBe(false);
     expect(JSON.stringify(redactOptions(explicit))).toBe(JSON.stringify(redactOptions(resolved)));
