@@ -321,6 +321,8 @@ function createApp(
     logger.error({ err: { type: error.name, code: error.code }, req: request }, 'request failed');
     await reply.code(error.statusCode ?? 500).send({ error: error.code ?? 'internal_error' });
   });
+  // fastify's default 404 body echoes the URL, and with it a GET's password.
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not_found' }));
 
   app.get('/health', async (_request, reply) => reply.type('text/plain').send('ok'));
   app.get('/ready', async (_request, reply) => {

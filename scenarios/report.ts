@@ -24,8 +24,11 @@ export interface ConformanceReport {
   results: ScenarioResult[];
 }
 
-/** Compact JWS shapes (three base64url segments, the first a JSON header): never in a report. */
-const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+/**
+ * Compact JWS shapes (base64url segments, the first a JSON header): never in a report. Two
+ * segments are enough: a reply cut short may hold the front of a token.
+ */
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){1,2}/g;
 
 /** Masks anything that still looks like a JWT; a last line of defence behind redaction. */
 export function scrubTokens(text: string): string {

@@ -167,6 +167,15 @@ describe('malformed requests are denied with a reason, never crash or allow', ()
     expect(service.sink.records.at(-1)?.reason).toBe('oversized_parameter');
   });
 
+  it('answers an unknown path with 404 and never echoes the query (it carries the password)', async () => {
+    const response = await service.auth.app.inject({
+      url: '/auth/admin?username=acme-admin&password=secret-token-value',
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.body).not.toContain('secret-token-value');
+    expect(response.body).not.toContain('username');
+  });
+
   it('denies an oversized GET over a real socket instead of failing with 431', async () => {
     // Node's parser answers 431 to heads over 16 KiB by default; the broker would read that as
     // an error and try the next backend in its chain (RABBITMQ.md section 2).

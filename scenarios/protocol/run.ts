@@ -273,8 +273,10 @@ export function compare(
   return { ok, expected };
 }
 
-function printable(body: Buffer): string {
-  const text = body.toString('latin1');
+/** The reply as a short JSON string, credentials redacted before it is cut (a cut token is
+ * no longer recognisable as one). */
+export function printable(state: Pick<RunState, 'secrets'>, body: Buffer): string {
+  const text = redact(state, body.toString('latin1'));
   return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
 }
 
@@ -291,9 +293,9 @@ function entryFor(
   return {
     request: redact(state, line),
     status: exchange.status,
-    reply: redact(state, printable(exchange.reply)),
+    reply: printable(state, exchange.reply),
     expected: comparison.expected,
-    observed: verdict.observed,
+    observed: redact(state, verdict.observed),
     ok: comparison.ok,
     latencyMs: Math.round(exchange.latencyMs * 100) / 100,
     ...(comparison.detail === undefined ? {} : { detail: comparison.detail }),
@@ -435,7 +437,7 @@ async function runHttp(state: RunState, step: Step): Promise<StepReport> {
     entry: {
       request: `GET ${exchange.target}`,
       status: exchange.status,
-      reply: printable(exchange.reply),
+      reply: printable(state, exchange.reply),
       expected: `status ${want}`,
       observed: `status ${exchange.status}`,
       ok: exchange.status === want,

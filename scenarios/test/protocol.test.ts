@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeForm, encodeFormComponent } from '../../harness/auth-http/encoding.js';
 import { paramsFor } from '../protocol/encode.js';
 import { judgeReply, readAsBroker } from '../protocol/reply.js';
-import { compare } from '../protocol/run.js';
+import { compare, printable } from '../protocol/run.js';
+import { scrubTokens } from '../report.js';
 import type { BackendPath } from '../model.js';
 
 describe('the broker encoding', () => {
@@ -103,5 +104,22 @@ describe('comparing with expectations', () => {
     expect(compare('any', allow, true, []).ok).toBe(true);
     expect(compare('any', deny, true, []).ok).toBe(true);
     expect(compare('any', malformedDeny, true, []).ok).toBe(false);
+  });
+});
+
+describe('keeping tokens out of reports', () => {
+  const token = `eyJhbGciOiJFUzI1NiJ9.${'eyJzdWIiOiJhY21lIn0'.repeat(20)}.c2lnbmF0dXJl`;
+
+  it('redacts a credential before a long reply is cut short', () => {
+    const reply = Buffer.from(`{"message":"Route GET:/x?password=${token} not found"}`);
+    const printed = printable({ secrets: [token] }, reply);
+    expect(printed).toContain('<redacted sha256:');
+    expect(printed).not.toContain('eyJzdWIi');
+  });
+
+  it('masks the front of a token cut to two segments as a last line of defence', () => {
+    const cut = token.slice(0, 60);
+    expect(cut.split('.')).toHaveLength(2);
+    expect(scrubTokens(`reply ${cut}…`)).toBe('reply <redacted jwt>…');
   });
 });
